@@ -1,0 +1,5 @@
+import sys
+
+from tasray.cli import main
+
+sys.exit(main())

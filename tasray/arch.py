@@ -1,0 +1,115 @@
+"""ArchSpec: the one artifact every pruning method produces and `retrain` consumes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from tasray.errors import TasrayError
+from tasray.family import ResNetFamily, get_family
+
+
+class ArchSpecError(TasrayError, ValueError):
+    """An ArchSpec that does not fit its source model."""
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """A pruned ResNet, as data.
+
+    Args:
+        model: name of the source (unpruned) model, e.g. ``cifar_resnet56``.
+        widths: output channels of every conv of the source network, in conv-index order
+            (stem, then each block's convs, stage by stage). Blocks beyond a stage's depth are
+            kept in the list so that every spec of a model has the same length; they are unused.
+        depths: number of blocks kept in each stage (the first ones).
+        in_channels: image channels.
+        input_size: image height and width.
+        num_classes: classifier outputs.
+    """
+
+    model: str
+    widths: tuple[int, ...]
+    depths: tuple[int, ...]
+    in_channels: int
+    input_size: tuple[int, int]
+    num_classes: int
+
+    def __post_init__(self) -> None:
+        try:
+            for name in ("widths", "depths", "input_size"):
+                object.__setattr__(self, name, tuple(int(v) for v in getattr(self, name)))
+        except (TypeError, ValueError):
+            raise ArchSpecError("widths, depths and input_size must be lists of integers") from None
+        self.validate()
+
+    @property
+    def family(self) -> ResNetFamily:
+        return get_family(self.model)
+
+    @classmethod
+    def full(
+        cls, model: str, num_classes: int, in_channels: int = 3, input_size: tuple[int, int] = (32, 32)
+    ) -> ArchSpec:
+        """The unpruned network of `model`."""
+        family = get_family(model)
+        return cls(model, family.max_widths(), family.stage_depths, in_channels, input_size, num_classes)
+
+    def validate(self) -> None:
+        try:
+            family = get_family(self.model)
+        except KeyError as err:
+            raise ArchSpecError(str(err)) from None
+        max_widths, max_depths = family.max_widths(), family.stage_depths
+        if len(self.widths) != len(max_widths):
+            raise ArchSpecError(
+                f"widths has {len(self.widths)} entries; {self.model} has {len(max_widths)} convs"
+            )
+        for index, (width, limit) in enumerate(zip(self.widths, max_widths, strict=True)):
+            if not 1 <= width <= limit:
+                raise ArchSpecError(f"widths[{index}] = {width}; allowed 1..{limit} for {self.model}")
+        if len(self.depths) != len(max_depths):
+            raise ArchSpecError(
+                f"depths has {len(self.depths)} entries; {self.model} has {len(max_depths)} stages"
+            )
+        for stage, (depth, limit) in enumerate(zip(self.depths, max_depths, strict=True)):
+            if not 1 <= depth <= limit:
+                raise ArchSpecError(f"depths[{stage}] = {depth}; allowed 1..{limit} for {self.model}")
+        if self.in_channels < 1 or self.num_classes < 1:
+            raise ArchSpecError("in_channels and num_classes must be >= 1")
+        if len(self.input_size) != 2 or min(self.input_size) < 1:
+            raise ArchSpecError(f"input_size = {self.input_size}; must be (height, width) >= 1")
+
+    def with_input(self, in_channels: int, input_size: tuple[int, int], num_classes: int) -> ArchSpec:
+        return replace(self, in_channels=in_channels, input_size=input_size, num_classes=num_classes)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ArchSpec:
+        expected = {"model", "widths", "depths", "in_channels", "input_size", "num_classes"}
+        if not isinstance(data, dict) or set(data) != expected:
+            got = sorted(data) if isinstance(data, dict) else type(data).__name__
+            raise ArchSpecError(f"an ArchSpec needs exactly the keys {sorted(expected)}; got {got}")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> ArchSpec:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ArchSpecError(f"not valid JSON: {err}") from None
+        return cls.from_dict(data)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> ArchSpec:
+        return cls.from_json(Path(path).read_text())

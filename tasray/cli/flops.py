@@ -1,0 +1,59 @@
+"""`tasray flops MODEL|ARCH.json`: FLOPs (MACs) and parameters of a model or a pruned ArchSpec."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from tasray.arch import ArchSpec
+from tasray.errors import TasrayError
+from tasray.models.resnet import default_input_size
+from tasray.tas.cost import count_flops, count_params, flop_ratio
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("flops", help="FLOPs and parameters of a model or an ArchSpec JSON")
+    parser.add_argument("target", help="a model name (see `tasray flops --list`) or an ArchSpec .json")
+    parser.add_argument("--input-size", type=int, nargs="+", metavar="N",
+                        help="image size: one number (square) or height width")
+    parser.add_argument("--in-channels", type=int, default=None)
+    parser.add_argument("--num-classes", type=int, default=None)
+    parser.set_defaults(func=run)
+
+
+def resolve_spec(args: argparse.Namespace) -> ArchSpec:
+    if args.target.endswith(".json"):
+        path = Path(args.target)
+        if not path.is_file():
+            raise TasrayError(f"no such ArchSpec file: {path}")
+        spec = ArchSpec.load(path)
+    else:
+        size = default_input_size(args.target)
+        spec = ArchSpec.full(args.target, 1000 if size == (224, 224) else 10, 3, size)
+    if args.input_size is not None:
+        if len(args.input_size) not in (1, 2) or min(args.input_size) < 1:
+            raise TasrayError(f"--input-size takes one or two positive integers; got {args.input_size}")
+        size = tuple(args.input_size * 2)[:2] if len(args.input_size) == 1 else tuple(args.input_size)
+        spec = spec.with_input(spec.in_channels, size, spec.num_classes)
+    return spec.with_input(
+        args.in_channels or spec.in_channels, spec.input_size, args.num_classes or spec.num_classes
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = resolve_spec(args)
+    macs = count_flops(spec)
+    table = Table(title=f"{spec.model} at {spec.in_channels}×{spec.input_size[0]}×{spec.input_size[1]}, "
+                        f"{spec.num_classes} classes")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("FLOPs (MACs, paper convention)", f"{macs / 1e6:,.2f} M")
+    table.add_row("FLOPs (2×MACs)", f"{2 * macs / 1e6:,.2f} M")
+    table.add_row("parameters", f"{count_params(spec) / 1e6:,.3f} M")
+    table.add_row("FLOP ratio vs unpruned", f"{flop_ratio(spec):.1%}")
+    table.add_row("depths", " ".join(map(str, spec.depths)))
+    Console().print(table)
+    return 0
