@@ -17,8 +17,13 @@ from tasray.tas.cost import count_flops, count_params, flop_ratio
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("flops", help="FLOPs and parameters of a model or an ArchSpec JSON")
     parser.add_argument("target", help="a model name (see `tasray flops --list`) or an ArchSpec .json")
-    parser.add_argument("--input-size", type=int, nargs="+", metavar="N",
-                        help="image size: one number (square) or height width")
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="image size: one number (square) or height width",
+    )
     parser.add_argument("--in-channels", type=int, default=None)
     parser.add_argument("--num-classes", type=int, default=None)
     parser.set_defaults(func=run)
@@ -46,8 +51,10 @@ def resolve_spec(args: argparse.Namespace) -> ArchSpec:
 def run(args: argparse.Namespace) -> int:
     spec = resolve_spec(args)
     macs = count_flops(spec)
-    table = Table(title=f"{spec.model} at {spec.in_channels}×{spec.input_size[0]}×{spec.input_size[1]}, "
-                        f"{spec.num_classes} classes")
+    table = Table(
+        title=f"{spec.model} at {spec.in_channels}×{spec.input_size[0]}×{spec.input_size[1]}, "
+        f"{spec.num_classes} classes"
+    )
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_row("FLOPs (MACs, paper convention)", f"{macs / 1e6:,.2f} M")

@@ -21,8 +21,13 @@ class ResidualBlock(nn.Module):
     """Basic (3×3, 3×3) or bottleneck (1×1, 3×3, 1×1) block with per-conv widths."""
 
     def __init__(
-        self, in_width: int, widths: tuple[int, ...], kernels: tuple[int, ...], stride: int,
-        stride_conv: int, projection: bool,
+        self,
+        in_width: int,
+        widths: tuple[int, ...],
+        kernels: tuple[int, ...],
+        stride: int,
+        stride_conv: int,
+        projection: bool,
     ) -> None:
         super().__init__()
         layers: list[nn.Module] = []

@@ -78,13 +78,26 @@ def cost_terms(
                     hw = tuple(conv_out(s, k, stride, k // 2) for s in hw)
                 index = family.conv_index(stage, block, position)
                 terms.append(
-                    ConvTerm(f"stage{stage}.block{block}.conv{position}", prev, ("conv", index), k, hw,
-                             gate=(stage, block))
+                    ConvTerm(
+                        f"stage{stage}.block{block}.conv{position}",
+                        prev,
+                        ("conv", index),
+                        k,
+                        hw,
+                        gate=(stage, block),
+                    )
                 )
                 prev = ("conv", index)
             terms.append(
-                ConvTerm(f"stage{stage}.block{block}.shortcut", block_in, prev, 1, hw, gate=(stage, block),
-                         conditional=not family.source_has_projection(stage, block))
+                ConvTerm(
+                    f"stage{stage}.block{block}.shortcut",
+                    block_in,
+                    prev,
+                    1,
+                    hw,
+                    gate=(stage, block),
+                    conditional=not family.source_has_projection(stage, block),
+                )
             )
             block_in = prev
         block_in = ("stage", stage)
@@ -159,8 +172,9 @@ class DepthDistribution:
 
     def keeps(self, block: int) -> torch.Tensor:
         """Probability that the stage keeps block `block` (0-based)."""
-        mask = torch.tensor([d > block for d in self.depths], dtype=self.probs.dtype,
-                            device=self.probs.device)
+        mask = torch.tensor(
+            [d > block for d in self.depths], dtype=self.probs.dtype, device=self.probs.device
+        )
         return (self.probs * mask).sum()
 
 
@@ -221,6 +235,16 @@ def ratio_bounds(target: float, tolerance: float) -> tuple[float, float]:
 
 
 __all__ = [
-    "ConvTerm", "DepthDistribution", "WidthDistribution", "cost_loss", "cost_terms", "count_flops",
-    "count_params", "expected_flops", "flop_ratio", "ratio_bounds", "stem_geometry", "conv_out",
+    "ConvTerm",
+    "DepthDistribution",
+    "WidthDistribution",
+    "cost_loss",
+    "cost_terms",
+    "count_flops",
+    "count_params",
+    "expected_flops",
+    "flop_ratio",
+    "ratio_bounds",
+    "stem_geometry",
+    "conv_out",
 ]

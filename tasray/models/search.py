@@ -1,0 +1,315 @@
+"""The searchable super-network of TAS: one learnable α per conv over candidate widths and one β per
+stage over candidate depths (paper Sec. 3.1, Eq. 2–5).
+
+`SearchableResNet.forward(x)` samples |I| widths for every conv and |I| depths for every stage,
+convolves only up to the widest sampled width (weight slices, no zero padding), normalises each
+sampled width with its own BatchNorm, aligns them with CWI and sums them with the renormalised
+Gumbel-softmax weights. Inside the super-network, an identity shortcut whose widths differ is
+zero-padded or cropped to the branch's width; the pruned network uses a 1×1 projection instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from tasray.arch import ArchSpec
+from tasray.errors import TasrayError
+from tasray.tas.cost import DepthDistribution, WidthDistribution, count_flops, expected_flops
+from tasray.tas.cwi import cwi
+from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select
+
+PAPER_WIDTH_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+VARIANTS = {"tas": (True, True), "tas_w": (True, False), "tas_d": (False, True)}
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Which sizes the search may choose.
+
+    Args:
+        width_ratios: candidate widths as fractions of each conv's original width (paper:
+            0.3, 0.4, …, 1.0). Rounded, never below 1 channel; duplicates after rounding dropped.
+        min_depth: each stage's depth candidates are min_depth..n (n = its original depth; the
+            default 1 gives every depth, the search space of the paper's "18³" for ResNet-164).
+        num_selected: |I|, candidates aggregated per forward (≥ 2).
+        variant: ``tas`` (width and depth), ``tas_w`` (width only) or ``tas_d`` (depth only).
+    """
+
+    width_ratios: tuple[float, ...] = PAPER_WIDTH_RATIOS
+    min_depth: int = 1
+    num_selected: int = 2
+    variant: str = "tas"
+
+    def __post_init__(self) -> None:
+        if self.num_selected < 2:
+            raise TasrayError(
+                f"num_selected (|I|) = {self.num_selected}; must be >= 2: with |I| = 1 the "
+                "renormalised weight is the constant 1 and α gets no gradient (paper Sec. 4.2)"
+            )
+        if self.variant not in VARIANTS:
+            raise TasrayError(f"variant = {self.variant!r}; allowed: {', '.join(VARIANTS)}")
+        if not self.width_ratios or not all(0 < r <= 1 for r in self.width_ratios):
+            raise TasrayError(f"width_ratios = {list(self.width_ratios)}; each must be in (0, 1]")
+        if self.min_depth < 1:
+            raise TasrayError(f"min_depth = {self.min_depth}; must be >= 1")
+
+    def width_candidates(self, max_width: int) -> tuple[int, ...]:
+        if not VARIANTS[self.variant][0]:
+            return (max_width,)
+        return tuple(sorted({max(1, round(r * max_width)) for r in self.width_ratios}))
+
+    def depth_candidates(self, max_depth: int) -> tuple[int, ...]:
+        if not VARIANTS[self.variant][1]:
+            return (max_depth,)
+        return tuple(range(min(self.min_depth, max_depth), max_depth + 1))
+
+
+class CandidateConv(nn.Module):
+    """A conv whose output width is one of `candidates`, each with its own BatchNorm (Eq. 4)."""
+
+    def __init__(self, cin: int, candidates: tuple[int, ...], kernel: int, stride: int) -> None:
+        super().__init__()
+        self.candidates, self.stride, self.padding = candidates, stride, kernel // 2
+        self.weight = nn.Parameter(torch.empty(candidates[-1], cin, kernel, kernel))
+        nn.init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")
+        self.norms = nn.ModuleList(nn.BatchNorm2d(c) for c in candidates)
+
+    def forward(self, x: Tensor, chosen: list[int], weights: Tensor) -> Tensor:
+        """Weighted sum over the chosen candidate positions, at the widest chosen width."""
+        widest = max(self.candidates[i] for i in chosen)
+        out = F.conv2d(x, self.weight[:widest, : x.shape[1]], None, self.stride, self.padding)
+        if len(chosen) == 1:
+            return self.norms[chosen[0]](out)
+        parts = [cwi(self.norms[i](out[:, : self.candidates[i]]), widest) for i in chosen]
+        return sum(w * part for w, part in zip(weights.unbind(), parts, strict=True))
+
+
+class SlicedProjection(nn.Module):
+    """The 1×1 projection shortcut of the unpruned block, sliced to the sampled widths."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.stride = stride
+        self.weight = nn.Parameter(torch.empty(cout, cin, 1, 1))
+        nn.init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")
+        self.norm = nn.BatchNorm2d(cout)
+
+    def forward(self, x: Tensor, cout: int) -> Tensor:
+        out = F.conv2d(x, self.weight[:cout, : x.shape[1]], None, self.stride)
+        n = self.norm
+        return F.batch_norm(
+            out,
+            n.running_mean[:cout],
+            n.running_var[:cout],
+            n.weight[:cout],
+            n.bias[:cout],
+            self.training,
+            n.momentum,
+            n.eps,
+        )
+
+
+def align_channels(x: Tensor, channels: int) -> Tensor:
+    """Zero-pad or crop the channel axis, for identity shortcuts inside the super-network."""
+    if x.shape[1] >= channels:
+        return x[:, :channels]
+    return F.pad(x, (0, 0, 0, 0, 0, channels - x.shape[1]))
+
+
+@dataclass
+class SearchOutput:
+    """What a search forward returns: the logits, and E_cost (MACs) computed on first access."""
+
+    logits: Tensor
+    network: SearchableResNet = field(repr=False)
+
+    @cached_property
+    def expected_flops(self) -> Tensor:
+        return self.network.expected_flops()
+
+
+class SearchableResNet(nn.Module):
+    """Super-network over every width and depth of `spec.model` allowed by `space`.
+
+    Set `tau` (the Gumbel-softmax temperature) before each forward; `sampler` is the generator of
+    the Gumbel noise: give it the same seed on every data-parallel rank so that all ranks sample
+    the same architecture.
+    """
+
+    def __init__(self, spec: ArchSpec, space: SearchSpace) -> None:
+        super().__init__()
+        self.spec, self.space, self.family = spec, space, spec.family
+        self.tau = 10.0
+        self.sampler: torch.Generator | None = None
+        family, max_widths = self.family, self.family.max_widths()
+        self.width_options = [space.width_candidates(w) for w in max_widths]
+        self.depth_options = [space.depth_candidates(d) for d in family.stage_depths]
+        kernel, stride = (3, 1) if family.stem == "cifar" else (7, 2)
+        self.stem = CandidateConv(spec.in_channels, self.width_options[0], kernel, stride)
+        self.blocks = nn.ModuleList()
+        self.projections = nn.ModuleDict()
+        cin = max_widths[0]
+        for stage, depth in enumerate(family.stage_depths):
+            for block in range(depth):
+                convs = nn.ModuleList()
+                block_in = cin
+                for position, k in enumerate(family.block_kernels):
+                    index = family.conv_index(stage, block, position)
+                    stride = (
+                        family.stage_strides[stage] if block == 0 and position == family.stride_conv else 1
+                    )
+                    convs.append(CandidateConv(cin, self.width_options[index], k, stride))
+                    cin = max_widths[index]
+                self.blocks.append(convs)
+                if family.source_has_projection(stage, block):
+                    self.projections[f"{stage}_{block}"] = SlicedProjection(
+                        block_in, cin, family.stage_strides[stage]
+                    )
+        self.fc = nn.Linear(cin, spec.num_classes)
+        self.width_logits = nn.Parameter(torch.zeros(len(max_widths), max(map(len, self.width_options))))
+        self.depth_logits = nn.Parameter(
+            torch.zeros(len(self.depth_options), max(map(len, self.depth_options)))
+        )
+        with torch.no_grad():  # tiny noise breaks the ties of a uniform start (argmax of equal α)
+            self.width_logits.normal_(0, 1e-3)
+            self.depth_logits.normal_(0, 1e-3)
+        self.register_buffer("width_mask", self._mask(self.width_options), persistent=False)
+        self.register_buffer("depth_mask", self._mask(self.depth_options), persistent=False)
+
+    @staticmethod
+    def _mask(options: list[tuple[int, ...]]) -> Tensor:
+        mask = torch.zeros(len(options), max(map(len, options)), dtype=torch.bool)
+        for row, values in enumerate(options):
+            mask[row, : len(values)] = True
+        return mask
+
+    def arch_parameters(self) -> list[nn.Parameter]:
+        """α (width logits, one row per conv) and β (depth logits, one row per stage)."""
+        return [self.width_logits, self.depth_logits]
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        arch = {id(p) for p in self.arch_parameters()}
+        return [p for p in self.parameters() if id(p) not in arch]
+
+    def _logits(self) -> tuple[Tensor, Tensor]:
+        return (
+            self.width_logits.masked_fill(~self.width_mask, MASKED_LOGIT),
+            self.depth_logits.masked_fill(~self.depth_mask, MASKED_LOGIT),
+        )
+
+    def forward(self, x: Tensor) -> SearchOutput:
+        width_logits, depth_logits = self._logits()
+        k = self.space.num_selected
+        widths = gumbel_select(width_logits, self.tau, min(k, width_logits.shape[1]), self.sampler)
+        depths = gumbel_select(depth_logits, self.tau, min(k, depth_logits.shape[1]), self.sampler)
+        # The one host sync per forward: tensor shapes depend on the sampled widths.
+        flat = torch.cat([widths.indices.flatten(), depths.indices.flatten()]).tolist()
+        split = widths.indices.numel()
+        width_choice = self._chosen(flat[:split], widths.indices.shape[1], self.width_options)
+        depth_choice = self._chosen(flat[split:], depths.indices.shape[1], self.depth_options)
+
+        def conv(module: CandidateConv, index: int, inp: Tensor) -> Tensor:
+            slots, chosen = width_choice[index]
+            return module(inp, chosen, widths.weights[index, slots])
+
+        out = F.relu(conv(self.stem, 0, x))
+        block_id = 0
+        for stage, depth in enumerate(self.family.stage_depths):
+            slots, chosen = depth_choice[stage]
+            keep = {self.depth_options[stage][i]: slot for slot, i in zip(slots, chosen, strict=True)}
+            outputs: list[tuple[int, Tensor]] = []
+            for block in range(max(keep)):
+                convs = self.blocks[block_id + block]
+                branch = out
+                for position, module in enumerate(convs):
+                    index = self.family.conv_index(stage, block, position)
+                    branch = conv(module, index, branch)
+                    if position < len(convs) - 1:
+                        branch = F.relu(branch)
+                key = f"{stage}_{block}"
+                shortcut = (
+                    self.projections[key](out, branch.shape[1])
+                    if key in self.projections
+                    else align_channels(out, branch.shape[1])
+                )
+                out = F.relu(branch + shortcut)
+                if block + 1 in keep:
+                    outputs.append((keep[block + 1], out))
+            block_id += depth
+            out = self._aggregate_depths(outputs, depths.weights[stage])
+        features = F.adaptive_avg_pool2d(out, 1).flatten(1)
+        logits = F.linear(features, self.fc.weight[:, : features.shape[1]], self.fc.bias)
+        return SearchOutput(logits, self)
+
+    @staticmethod
+    def _chosen(flat: list[int], k: int, options: list[tuple[int, ...]]) -> list[tuple[list[int], list[int]]]:
+        """Per row: the sample slots and candidate positions that are real (not padding)."""
+        rows = []
+        for row, values in enumerate(options):
+            picks = flat[row * k : (row + 1) * k]
+            slots = [slot for slot, i in enumerate(picks) if i < len(values)]
+            rows.append((slots, [picks[s] for s in slots]))
+        return rows
+
+    @staticmethod
+    def _aggregate_depths(outputs: list[tuple[int, Tensor]], weights: Tensor) -> Tensor:
+        """Eq. 5: weighted sum of the stage's outputs at the sampled depths, aligned by CWI."""
+        if len(outputs) == 1:
+            return outputs[0][1]
+        widest = max(t.shape[1] for _, t in outputs)
+        return sum(weights[slot] * cwi(t, widest) for slot, t in outputs)
+
+    def probabilities(self) -> tuple[list[Tensor], list[Tensor]]:
+        """p = softmax(α) per conv and q = softmax(β) per stage, over each row's real candidates."""
+        width_logits, depth_logits = self._logits()
+        p, q = torch.softmax(width_logits, -1), torch.softmax(depth_logits, -1)
+        return (
+            [p[row, : len(o)] for row, o in enumerate(self.width_options)],
+            [q[row, : len(o)] for row, o in enumerate(self.depth_options)],
+        )
+
+    def expected_flops(self) -> Tensor:
+        """E_cost(A) in MACs: differentiable in α and β."""
+        p, q = self.probabilities()
+        device = self.width_logits.device
+        widths = [
+            WidthDistribution(torch.tensor(o, dtype=torch.float32, device=device), probs)
+            for o, probs in zip(self.width_options, p, strict=True)
+        ]
+        depths = [DepthDistribution(o, probs) for o, probs in zip(self.depth_options, q, strict=True)]
+        return expected_flops(self.spec, widths, depths)
+
+    @torch.no_grad()
+    def derive_arch(self) -> ArchSpec:
+        """The most likely width of every conv and depth of every stage (paper Sec. 3.1)."""
+        p, q = self.probabilities()
+        widths = [o[int(probs.argmax())] for o, probs in zip(self.width_options, p, strict=True)]
+        depths = [o[int(probs.argmax())] for o, probs in zip(self.depth_options, q, strict=True)]
+        return ArchSpec(
+            self.spec.model,
+            tuple(widths),
+            tuple(depths),
+            self.spec.in_channels,
+            self.spec.input_size,
+            self.spec.num_classes,
+        )
+
+    @torch.no_grad()
+    def discrepancy(self) -> float:
+        """Mean gap between the two most likely candidates over all searched rows (Fig. 3b/3d)."""
+        p, q = self.probabilities()
+        gaps = [probs.topk(2).values for probs in p + q if len(probs) > 1]
+        return float(torch.stack([g[0] - g[1] for g in gaps]).mean()) if gaps else 1.0
+
+    def full_flops(self) -> int:
+        return count_flops(self.spec)
+
+
+def derive_arch(network: SearchableResNet) -> ArchSpec:
+    """The pruned architecture of a searched super-network: its most likely candidates."""
+    return network.derive_arch()
