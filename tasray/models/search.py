@@ -287,16 +287,13 @@ class SearchableResNet(nn.Module):
     @torch.no_grad()
     def derive_arch(self) -> ArchSpec:
         """The most likely width of every conv and depth of every stage (paper Sec. 3.1)."""
-        p, q = self.probabilities()
-        widths = [o[int(probs.argmax())] for o, probs in zip(self.width_options, p, strict=True)]
-        depths = [o[int(probs.argmax())] for o, probs in zip(self.depth_options, q, strict=True)]
+        width_logits, depth_logits = self._logits()
+        best = torch.cat([width_logits.argmax(-1), depth_logits.argmax(-1)]).tolist()  # one host sync
+        widths = [o[i] for o, i in zip(self.width_options, best, strict=False)]
+        depths = [o[i] for o, i in zip(self.depth_options, best[len(widths) :], strict=True)]
         return ArchSpec(
-            self.spec.model,
-            tuple(widths),
-            tuple(depths),
-            self.spec.in_channels,
-            self.spec.input_size,
-            self.spec.num_classes,
+            self.spec.model, tuple(widths), tuple(depths), self.spec.in_channels,
+            self.spec.input_size, self.spec.num_classes,
         )
 
     @torch.no_grad()

@@ -1,0 +1,165 @@
+"""The TAS search stage (paper Algorithm 1).
+
+Each iteration takes a weights step on a D_train batch (SGD, cosine learning rate, cross-entropy)
+and an architecture step on a D_val batch (Adam, cross-entropy + λ_cost·L_cost of Eq. 8). The
+Gumbel-softmax temperature τ decays once per epoch. Under torch.distributed every rank samples the
+same architecture (same sampler seed) and gradients are averaged by hand: the sampled network
+changes every step, which DistributedDataParallel's fixed buckets do not expect.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+
+from tasray.arch import ArchSpec
+from tasray.data import make_loader, set_loader_epoch
+from tasray.models.search import SearchableResNet, SearchSpace
+from tasray.stages.base import Stage
+from tasray.stages.metrics import batch_totals
+from tasray.stages.optim import sgd_cosine
+from tasray.stages.runtime import all_reduce_sum, average_gradients, broadcast_state, seed_everything
+from tasray.tas.cost import cost_loss, count_flops
+
+
+class SearchSettings(Protocol):
+    """The fields of `tasray.config.SearchConfig` the stage reads."""
+
+    variant: str
+    epochs: int
+    target_ratio: float
+    lambda_cost: float
+    num_selected: int
+    tolerance: float
+    tau_max: float
+    tau_min: float
+    tau_schedule: str
+    width_ratios: list[float]
+    min_depth: int
+    weight_lr: float
+    weight_momentum: float
+    weight_decay: float
+    arch_lr: float
+    arch_weight_decay: float
+
+
+def temperature(settings: SearchSettings, epoch: int) -> float:
+    """τ for `epoch`: from tau_max at the first epoch to tau_min at the last (linear in the paper)."""
+    progress = epoch / max(1, settings.epochs - 1)
+    hi, lo = settings.tau_max, settings.tau_min
+    if settings.tau_schedule == "linear":
+        return hi - (hi - lo) * progress
+    if settings.tau_schedule == "cosine":
+        return lo + (hi - lo) * (1 + math.cos(math.pi * progress)) / 2
+    return hi * (lo / hi) ** progress  # exponential
+
+
+@dataclass
+class SearchResult:
+    spec: ArchSpec
+    history: list[dict[str, float]]
+    seconds: float
+
+
+class SearchStage(Stage):
+    """Search the widths and depths of `full_spec.model` on D_train / D_val."""
+
+    name = "search"
+
+    def __init__(
+        self, full_spec: ArchSpec, settings: SearchSettings, train_set: Dataset, val_set: Dataset,
+        batch_size: int, device: torch.device, seed: int = 0,
+    ) -> None:
+        super().__init__(settings.epochs)
+        self.settings, self.device = settings, device
+        space = SearchSpace(
+            tuple(settings.width_ratios), settings.min_depth, settings.num_selected, settings.variant
+        )
+        seed_everything(seed)
+        self.network = SearchableResNet(full_spec, space).to(device)
+        broadcast_state(self.network)
+        self.network.sampler = torch.Generator(device=device).manual_seed(seed)
+        self.full_flops = count_flops(full_spec)
+        self.train_loader = make_loader(train_set, batch_size, shuffle=True, seed=seed)
+        self.val_loader = make_loader(val_set, batch_size, shuffle=True, seed=seed + 1)
+        self.weight_optimizer, self.scheduler = sgd_cosine(
+            self.network.weight_parameters(), settings.weight_lr, settings.weight_momentum,
+            settings.weight_decay, settings.epochs * len(self.train_loader),
+        )
+        self.arch_optimizer = torch.optim.Adam(
+            self.network.arch_parameters(), lr=settings.arch_lr, weight_decay=settings.arch_weight_decay
+        )
+        self.stateful = {
+            "network": self.network, "weight_optimizer": self.weight_optimizer,
+            "scheduler": self.scheduler, "arch_optimizer": self.arch_optimizer,
+        }
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"sampler": self.network.sampler.get_state()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.network.sampler.set_state(state["sampler"])
+
+    def _val_batches(self, epoch: int) -> Iterator:
+        """D_val batches for this epoch, starting over when D_val is shorter than D_train."""
+        round_ = 0
+        while True:
+            set_loader_epoch(self.val_loader, epoch * 1000 + round_)
+            yield from self.val_loader
+            round_ += 1
+
+    def weights_step(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        loss = F.cross_entropy(self.network(images).logits, targets)
+        self.weight_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        average_gradients(self.network.weight_parameters())
+        self.weight_optimizer.step()
+        self.scheduler.step()
+        return loss.detach()
+
+    def arch_step(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        out = self.network(images)
+        derived_ratio = count_flops(self.network.derive_arch()) / self.full_flops
+        cost = cost_loss(out.expected_flops / self.full_flops, derived_ratio, self.settings.target_ratio,
+                         self.settings.tolerance)
+        loss = F.cross_entropy(out.logits, targets) + self.settings.lambda_cost * cost
+        self.arch_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        average_gradients(self.network.arch_parameters())
+        self.arch_optimizer.step()
+        return batch_totals(loss, out.logits, targets)
+
+    def run_epoch(self, epoch: int) -> dict[str, float]:
+        start = time.perf_counter()
+        self.network.train()
+        self.network.tau = temperature(self.settings, epoch)
+        set_loader_epoch(self.train_loader, epoch)
+        val_totals = torch.zeros(3, dtype=torch.float64, device=self.device)
+        train_loss = torch.zeros((), device=self.device)
+        for step, ((x, y), (xv, yv)) in enumerate(zip(self.train_loader, self._val_batches(epoch))):
+            train_loss += self.weights_step(x.to(self.device), y.to(self.device))
+            val_totals += self.arch_step(xv.to(self.device), yv.to(self.device))
+        broadcast_state(self.network)  # BatchNorm statistics differ per rank; keep rank 0's
+        val_totals = all_reduce_sum(val_totals).cpu()
+        derived = self.network.derive_arch()
+        flops = count_flops(derived)
+        seconds = time.perf_counter() - start
+        self.seconds += seconds
+        return {
+            "epoch": epoch, "tau": self.network.tau, "loss": float(train_loss) / (step + 1),
+            "flops": float(flops), "flop_ratio": flops / self.full_flops,
+            "expected_flops": float(self.network.expected_flops().detach()),
+            "discrepancy": self.network.discrepancy(),
+            "val_top1": 100 * float(val_totals[1]) / max(float(val_totals[2]), 1.0), "seconds": seconds,
+        }
+
+    def result(self) -> SearchResult:
+        return SearchResult(self.network.derive_arch(), self.history, self.seconds)
+
