@@ -1,0 +1,163 @@
+"""CIFAR-10/100 (torchvision's files, held in memory as tensors) and ImageNet folders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+from torchvision import datasets
+
+from tasray.data.errors import DataError
+from tasray.data.splits import DataSplits
+from tasray.data.tensor_dataset import TensorImageDataset
+from tasray.data.transforms import (
+    CIFAR10_STATS,
+    CIFAR100_STATS,
+    ChannelStats,
+    ShiftFlipPolicy,
+    imagenet_transforms,
+    tensor_transforms,
+)
+
+# Paper, Section 4.1: random 32×32 crop of the image padded by 4 px, random horizontal flip.
+CIFAR_POLICY = ShiftFlipPolicy(padding=4, flip=True)
+
+
+def load_cifar10(root: str | None, download: bool = False, augment: bool = True) -> DataSplits:
+    """CIFAR-10 from `root` (downloaded there first if `download`): 50,000 train, 10,000 test."""
+    return _load_cifar("cifar10", datasets.CIFAR10, CIFAR10_STATS, root, download, augment)
+
+
+def load_cifar100(root: str | None, download: bool = False, augment: bool = True) -> DataSplits:
+    """CIFAR-100 from `root` (downloaded there first if `download`): 50,000 train, 10,000 test."""
+    return _load_cifar("cifar100", datasets.CIFAR100, CIFAR100_STATS, root, download, augment)
+
+
+def cifar_expected_files(cifar_class: type[datasets.CIFAR10]) -> list[str]:
+    """Paths, relative to root, of the files torchvision's CIFAR class reads."""
+    names = [name for name, _ in cifar_class.train_list + cifar_class.test_list]
+    names.append(cifar_class.meta["filename"])
+    return [f"{cifar_class.base_folder}/{name}" for name in names]
+
+
+def _load_cifar(
+    name: str,
+    cifar_class: type[datasets.CIFAR10],
+    stats: ChannelStats,
+    root: str | None,
+    download: bool,
+    augment: bool,
+) -> DataSplits:
+    folder = _required_root(name, root)
+    how_to_get = (
+        f"pass download=True (data.download: true) when online, or download {cifar_class.url} "
+        f"and extract it into {folder}"
+    )
+    if not download:
+        expected = cifar_expected_files(cifar_class)
+        missing = [path for path in expected if not (folder / path).is_file()]
+        if missing:
+            raise DataError(
+                f"{name} files not found under {folder}: expected {', '.join(expected)}; "
+                f"missing {len(missing)} of them; {how_to_get}"
+            )
+    try:
+        train_set = cifar_class(str(folder), train=True, download=download)
+        test_set = cifar_class(str(folder), train=False, download=False)
+    except RuntimeError:  # torchvision's checksum test failed
+        raise DataError(
+            f"{name} files under {folder / cifar_class.base_folder} are corrupted (checksum "
+            f"mismatch); delete that folder and {how_to_get}"
+        ) from None
+    except OSError as exc:  # URLError is an OSError: no network, or the server refused
+        raise DataError(f"could not download {name} into {folder} ({exc}); {how_to_get}") from None
+
+    train_transform, eval_transform = tensor_transforms(stats, 255.0, CIFAR_POLICY, augment)
+    train = TensorImageDataset(*_as_tensors(train_set), train_transform)
+    return DataSplits(
+        name=name,
+        train=train,
+        train_eval=train.with_transform(eval_transform),
+        test=TensorImageDataset(*_as_tensors(test_set), eval_transform),
+        num_classes=len(train_set.classes),
+        in_channels=3,
+        input_size=(32, 32),
+        class_names=tuple(train_set.classes),
+    )
+
+
+def _as_tensors(cifar_set: datasets.CIFAR10) -> tuple[torch.Tensor, torch.Tensor]:
+    """N×3×32×32 uint8 images and int64 labels from torchvision's NHWC arrays."""
+    images = torch.from_numpy(cifar_set.data).permute(0, 3, 1, 2).contiguous()
+    return images, torch.tensor(cifar_set.targets, dtype=torch.int64)
+
+
+class TransformedView(Dataset):
+    """A data set of (image, label) whose images are passed through `transform` on access."""
+
+    def __init__(self, base: Dataset, transform: Callable) -> None:
+        self.base = base
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.base)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        image, label = self.base[index]
+        return self.transform(image), label
+
+
+def load_imagenet(root: str | None, download: bool = False, augment: bool = True) -> DataSplits:
+    """ImageNet-style folders `root/train/<class>/*` and `root/val/<class>/*` at 224×224.
+
+    ImageNet cannot be downloaded automatically (its licence needs a login), so `download` is
+    ignored. Each folder is scanned once; the training images get two transformed views.
+    """
+    folder = _required_root("imagenet", root)
+    train_folder = _image_folder(folder, "train")
+    val_folder = _image_folder(folder, "val")
+    if train_folder.classes != val_folder.classes:
+        only_train = sorted(set(train_folder.classes) - set(val_folder.classes))
+        only_val = sorted(set(val_folder.classes) - set(train_folder.classes))
+        raise DataError(
+            f"imagenet: class folders of {folder}/train and {folder}/val differ (only in train: "
+            f"{_first_few(only_train)}; only in val: {_first_few(only_val)}); both must hold the "
+            "same class names"
+        )
+    train_transform, eval_transform = imagenet_transforms(augment)
+    return DataSplits(
+        name="imagenet",
+        train=TransformedView(train_folder, train_transform),
+        train_eval=TransformedView(train_folder, eval_transform),
+        test=TransformedView(val_folder, eval_transform),
+        num_classes=len(train_folder.classes),
+        in_channels=3,
+        input_size=(224, 224),
+        class_names=tuple(train_folder.classes),
+    )
+
+
+def _image_folder(root: Path, split: str) -> datasets.ImageFolder:
+    layout = (
+        f"imagenet expects {root}/train/<class>/<image> and {root}/val/<class>/<image> "
+        "(torchvision ImageFolder layout; get the images from https://image-net.org)"
+    )
+    if not (root / split).is_dir():
+        raise DataError(f"{layout}; {root / split} is not a folder")
+    try:
+        return datasets.ImageFolder(str(root / split))
+    except FileNotFoundError as exc:  # no class folders, or class folders without images
+        raise DataError(f"{layout}; {' '.join(str(exc).split())}") from None
+
+
+def _first_few(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit]) or "none"
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _required_root(name: str, root: str | None) -> Path:
+    if root is None:
+        raise DataError(f"{name} needs root: the folder that holds (or will hold) its files")
+    return Path(root).expanduser()
