@@ -1,0 +1,177 @@
+"""`tasray validate FILE [--set key.path=value ...]`: check an experiment without running it.
+
+`dry_run` is the check itself; `tasray run --dry-run` reuses it and `print_summary`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from tasray.arch import ArchSpec
+from tasray.config import ConfigError, Experiment, dataset_geometry, load_experiment
+from tasray.config.geometry import Geometry
+from tasray.config.sections import FixedRatioBaseline
+from tasray.models import create_model
+from tasray.tas.cost import count_flops
+
+
+@dataclass(frozen=True)
+class DryRunSummary:
+    """What an experiment would do, found without data loading or training.
+
+    Args:
+        name: the experiment name.
+        data: the data set name.
+        geometry: (in_channels, (H, W), num_classes) of the data set.
+        model: the unpruned model name.
+        flops: FLOPs (multiply-accumulates) of the unpruned model at that geometry.
+        params: parameters of the unpruned model.
+        search: one line on the TAS search (variant, R, λ_cost, |I|, epochs).
+        retrain: one line on retraining (transfer, epochs).
+        sweep_algorithm: ``hyperopt``, ``random`` or ``grid``.
+        space: dotted path → range, the swept hyper-parameters.
+        tas_trials: TAS trials of the sweep.
+        baselines: one line per baseline trial.
+    """
+
+    name: str
+    data: str
+    geometry: Geometry
+    model: str
+    flops: int
+    params: int
+    search: str
+    retrain: str
+    sweep_algorithm: str
+    space: dict[str, str]
+    tas_trials: int
+    baselines: tuple[str, ...]
+
+    @property
+    def total_trials(self) -> int:
+        return self.tas_trials + len(self.baselines)
+
+
+def check_data_exists(exp: Experiment) -> None:
+    """Files and folders the experiment reads must exist (CIFAR only without download)."""
+    data, root = exp.data, Path(exp.data.root or "")
+    if data.name == "npz" and not root.is_file():
+        raise ConfigError(f"data.root = {data.root!r}: no such .npz file")
+    needs_dir = data.name == "imagenet" or (
+        data.name.startswith("cifar") and data.root and not data.download
+    )
+    if needs_dir and not root.is_dir():
+        hint = "" if data.name == "imagenet" else " (set data.download: true to fetch it)"
+        raise ConfigError(f"data.root = {data.root!r}: no such directory{hint}")
+    checkpoint = exp.teacher.checkpoint
+    if checkpoint and not Path(checkpoint).is_file():
+        raise ConfigError(f"teacher.checkpoint = {checkpoint!r}: no such file")
+
+
+def epochs(count: int) -> str:
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
+
+
+def describe_baseline(exp: Experiment, index: int) -> str:
+    """One line on what a baseline trial does."""
+    baseline = exp.baselines[index]
+    if isinstance(baseline, FixedRatioBaseline):
+        target = (
+            f"keep {baseline.keep_ratio:g} of each layer"
+            if baseline.keep_ratio is not None
+            else f"R = {baseline.target_ratio:g}"
+        )
+        how = f"{baseline.criterion} filters, {target}"
+    else:
+        how = (
+            f"R = {baseline.target_ratio:g}, {baseline.num_candidates} candidates × "
+            f"{epochs(baseline.train_epochs)}"
+        )
+    return f"{baseline.method} ({how}), retrain {baseline.transfer}"
+
+
+def dry_run(exp: Experiment, check_data: bool = True) -> DryRunSummary:
+    """Check that `exp` can run: data present, model buildable for the data; summarise it.
+
+    Args:
+        exp: a validated experiment.
+        check_data: also require the data files and the teacher checkpoint to exist. An npz
+            file is read for its geometry either way.
+
+    Raises:
+        ConfigError: a missing data set or checkpoint, or an unreadable npz file.
+    """
+    if check_data:
+        check_data_exists(exp)
+    in_channels, size, num_classes = geometry = dataset_geometry(exp.data)
+    model = create_model(exp.model.name, num_classes, in_channels, size)
+    spec = ArchSpec.full(exp.model.name, num_classes, in_channels, size)
+    search = exp.search
+    return DryRunSummary(
+        name=exp.name,
+        data=exp.data.name,
+        geometry=geometry,
+        model=exp.model.name,
+        flops=count_flops(spec),
+        params=sum(p.numel() for p in model.parameters()),
+        search=(
+            f"{search.variant}, R = {search.target_ratio:g}, λ_cost = {search.lambda_cost:g}, "
+            f"|I| = {search.num_selected}, {epochs(search.epochs)}"
+        ),
+        retrain=f"{exp.retrain.transfer}, {epochs(exp.retrain.epochs)}",
+        sweep_algorithm=exp.sweep.algorithm,
+        space={key: rng.describe() for key, rng in exp.sweep.space.items()},
+        tas_trials=exp.sweep.num_tas_trials,
+        baselines=tuple(describe_baseline(exp, i) for i in range(len(exp.baselines))),
+    )
+
+
+def print_summary(summary: DryRunSummary, console: Console | None = None) -> None:
+    """The summary as a rich table."""
+    in_channels, (height, width), num_classes = summary.geometry
+    table = Table(title=f"experiment {summary.name}: valid", show_header=False)
+    table.add_column("item", style="bold")
+    table.add_column("value")
+    table.add_row("data", f"{summary.data}: {in_channels}×{height}×{width}, {num_classes} classes")
+    table.add_row("model", summary.model)
+    table.add_row("unpruned FLOPs", f"{summary.flops / 1e6:,.2f} M (MACs)")
+    table.add_row("unpruned params", f"{summary.params / 1e6:,.3f} M")
+    table.add_row("search", summary.search)
+    table.add_row("retrain", summary.retrain)
+    sweep = "; ".join(f"{key}: {rng}" for key, rng in summary.space.items()) or "none"
+    table.add_row("sweep", f"{summary.sweep_algorithm}, {sweep}")
+    table.add_row("TAS trials", str(summary.tas_trials))
+    for line in summary.baselines:
+        table.add_row("baseline trial", line)
+    table.add_row("trials in all", str(summary.total_trials))
+    (console or Console()).print(table)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("validate", help="check an experiment file without running it")
+    parser.add_argument("file", help="experiment YAML, e.g. experiments/quickstart.yaml")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a value, e.g. search.epochs=3",
+    )
+    parser.add_argument(
+        "--skip-data-check",
+        action="store_true",
+        help="do not require the data set and teacher checkpoint to exist",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    exp = load_experiment(args.file, args.overrides)
+    print_summary(dry_run(exp, check_data=not args.skip_data_check))
+    return 0

@@ -1,0 +1,92 @@
+"""Image shape and class count of a data set, known without loading its images.
+
+Validation needs them to build the model and count its FLOPs, and must stay fast even for
+ImageNet, so only folder names and array headers are read.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from tasray.config.errors import ConfigError
+from tasray.config.sections import DataConfig
+
+Geometry = tuple[int, tuple[int, int], int]
+"""(in_channels, (height, width), num_classes)."""
+
+KNOWN_GEOMETRY: dict[str, Geometry] = {
+    "digits": (1, (8, 8), 10),
+    "cifar10": (3, (32, 32), 10),
+    "cifar100": (3, (32, 32), 100),
+}
+IMAGENET_SIZE = (224, 224)
+IMAGENET_CLASSES = 1000
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def dataset_geometry(data: DataConfig) -> Geometry:
+    """(in_channels, (H, W), num_classes) of `data`, read from folder names or array headers.
+
+    ImageNet counts the class folders under ``root/train`` when it exists (1000 otherwise). An
+    npz file holds ``x_train`` as (N, H, W, C) or (N, H, W) for one channel; the class count is
+    the length of its optional ``classes`` array, else the largest ``y_train`` label + 1.
+
+    Raises:
+        ConfigError: the npz file is missing or lacks the expected arrays.
+    """
+    if data.name in KNOWN_GEOMETRY:
+        return KNOWN_GEOMETRY[data.name]
+    if data.name == "imagenet":
+        train = Path(data.root or "") / "train"
+        if not train.is_dir():
+            return 3, IMAGENET_SIZE, IMAGENET_CLASSES
+        classes = sum(1 for entry in train.iterdir() if entry.is_dir())
+        if classes == 0:
+            raise ConfigError(f"data.root = {data.root!r}: {train} has no class folders")
+        return 3, IMAGENET_SIZE, classes
+    return npz_geometry(Path(data.root or ""))
+
+
+def npz_geometry(path: Path) -> Geometry:
+    """Geometry of an npz data set; only the image array's header and the labels are read."""
+    if not path.is_file():
+        raise ConfigError(f"data.root = {str(path)!r}: no such .npz file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {name.removesuffix(".npy") for name in archive.namelist()}
+            missing = [key for key in NPZ_KEYS if key not in members]
+            if missing:
+                raise ConfigError(
+                    f"data.root = {str(path)!r}: lacks arrays {missing}; needs {list(NPZ_KEYS)}"
+                )
+            with archive.open("x_train.npy") as stream:
+                shape = _array_shape(stream)
+        with np.load(path, allow_pickle=False) as arrays:
+            if "classes" in arrays.files:
+                num_classes = len(arrays["classes"])
+            else:
+                num_classes = int(arrays["y_train"].max()) + 1
+    except ConfigError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError) as err:
+        raise ConfigError(f"data.root = {str(path)!r}: not a readable .npz file ({err})") from None
+    if len(shape) not in (3, 4):
+        raise ConfigError(
+            f"data.root = {str(path)!r}: x_train has shape {shape}; "
+            "expected (N, H, W, C) or (N, H, W)"
+        )
+    channels = shape[3] if len(shape) == 4 else 1
+    return channels, (shape[1], shape[2]), num_classes
+
+
+def _array_shape(stream: IO[bytes]) -> tuple[int, ...]:
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, _, _ = np.lib.format.read_array_header_1_0(stream)
+    else:
+        shape, _, _ = np.lib.format.read_array_header_2_0(stream)
+    return tuple(shape)

@@ -1,0 +1,144 @@
+"""Reading and writing experiment files, `--set` overrides, and content hashes of configs."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from tasray.config.errors import ConfigError
+from tasray.config.experiment import Experiment, validate_experiment
+from tasray.config.paths import set_path
+
+# Data fields that change how data is fetched or evaluated, not the weights a teacher learns.
+NOT_TEACHER_INPUTS = {"download", "loader_workers", "eval_batch_size"}
+
+
+class ExperimentLoader(yaml.SafeLoader):
+    """Safe YAML with two fixes for config files: duplicate keys are errors (PyYAML keeps the last
+    one silently), and ``1e-3`` is a float (YAML 1.1 wants ``1.0e-3`` and reads ``1e-3`` as text).
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+ExperimentLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """YAML text as Python data; a syntax error is a one-line ConfigError naming `source`."""
+    try:
+        return yaml.load(text, Loader=ExperimentLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(f"{source}: not valid YAML{where}: {' '.join(problem.split())}") from None
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """``"search.epochs=3"`` → ``("search.epochs", 3)``; the value is read as YAML."""
+    path, sep, raw = item.partition("=")
+    if not sep or not path.strip():
+        raise ConfigError(f"--set {item!r}: expected key.path=value, e.g. search.epochs=3")
+    return path.strip(), parse_yaml(raw, f"--set {path.strip()}")
+
+
+def load_experiment(path: str | Path, overrides: Sequence[str] = ()) -> Experiment:
+    """Read, override and validate an experiment file.
+
+    Args:
+        path: the YAML file.
+        overrides: ``key.path=value`` strings applied before validation, e.g.
+            ``"search.epochs=3"`` or ``"sweep.space.search.target_ratio={uniform: [0.3, 0.6]}"``.
+
+    Raises:
+        ConfigError: a missing or malformed file, an unknown override path, or an invalid value;
+            the message is one line naming the field, the value and what is allowed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such experiment file")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {err}") from None
+    data = parse_yaml(text, str(path))
+    if data is None:
+        raise ConfigError(f"{path}: the file is empty; an experiment needs at least name and model")
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: must be a mapping of sections (name, model, data, search, ...); "
+            f"got a {type(data).__name__}"
+        )
+    for item in overrides:
+        key, value = parse_override(item)
+        try:
+            set_path(data, key, value, Experiment)
+        except ConfigError as err:
+            raise ConfigError(f"--set {err}") from None
+    return validate_experiment(data, prefix=f"{path}: ")
+
+
+def save_resolved(exp: Experiment, path: str | Path) -> None:
+    """Write `exp` with every default filled in, as YAML that `load_experiment` reads back.
+
+    Written to a temporary file and renamed, so a reader never sees half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(exp.model_dump(mode="json"), sort_keys=False)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"config_hash cannot hash a {type(value).__name__}")
+
+
+def config_hash(*parts: BaseModel | Any) -> str:
+    """A short, stable content hash: sha256 of the parts as canonical JSON (sorted keys).
+
+    Args:
+        parts: config models, dataclasses (e.g. an ArchSpec), or plain JSON-able values.
+    """
+    payload = [p.model_dump(mode="json") if isinstance(p, BaseModel) else p for p in parts]
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_jsonable)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def teacher_key(exp: Experiment) -> str:
+    """The cache key of the trained unpruned network: what determines its weights.
+
+    Data settings that do not change the weights (download, loader workers, eval batch size) are
+    left out, so changing them does not retrain the teacher.
+    """
+    data = exp.data.model_dump(mode="json", exclude=NOT_TEACHER_INPUTS)
+    return config_hash(data, exp.model, exp.teacher, exp.seed)

@@ -1,0 +1,259 @@
+"""Sections of an experiment file: data, model, teacher, search, retrain, baselines, resources.
+
+Defaults are the paper's CIFAR settings (Sec. 4.1). Every section forbids unknown keys, so a typo
+is an error instead of a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tasray.config.errors import field_error
+from tasray.family import FAMILIES
+
+Fraction = Annotated[float, Field(gt=0, le=1)]
+"""A ratio in (0, 1], such as a FLOP target R or a kept-channel fraction."""
+Momentum = Annotated[float, Field(ge=0, lt=1)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+Transfer = Literal["scratch", "init", "kd"]
+"""How a pruned net is trained: from random init, from the unpruned weights, or by distillation."""
+
+DATA_SETS = ("digits", "cifar10", "cifar100", "imagenet", "npz")
+DATA_SETS_NEEDING_ROOT = ("npz", "imagenet")
+
+
+class Section(BaseModel):
+    """Base of every config model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(Section):
+    """Which data set to train on and how to load it.
+
+    Args:
+        name: ``digits`` (embedded 8×8 digits, no download), ``cifar10``, ``cifar100``,
+            ``imagenet`` (class folders under ``root/train`` and ``root/val``) or ``npz`` (one
+            ``.npz`` file with ``x_train``, ``y_train``, ``x_test``, ``y_test``).
+        root: directory for CIFAR/ImageNet, the ``.npz`` file for npz; required for npz and
+            imagenet.
+        download: download CIFAR into ``root`` when it is missing.
+        augment: the paper's training augmentation (random crop + flip).
+        batch_size: training batch size (the paper uses 256).
+        eval_batch_size: batch size for evaluation.
+        loader_workers: DataLoader worker processes (0 loads in the training process).
+    """
+
+    name: Literal["digits", "cifar10", "cifar100", "imagenet", "npz"] = "digits"
+    root: str | None = None
+    download: bool = False
+    augment: bool = True
+    batch_size: int = Field(256, gt=0)
+    eval_batch_size: int = Field(512, gt=0)
+    loader_workers: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _root_when_needed(self) -> DataConfig:
+        if self.name in DATA_SETS_NEEDING_ROOT and not self.root:
+            what = "the .npz file" if self.name == "npz" else "the directory with train/ and val/"
+            raise field_error("root", self.root, f"required for data {self.name!r} ({what})")
+        return self
+
+
+class ModelConfig(Section):
+    """The unpruned network.
+
+    Args:
+        name: a registered model, e.g. ``cifar_resnet56`` or ``resnet50`` (``tasray flops``
+            lists them).
+    """
+
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        if name not in FAMILIES:
+            raise ValueError(f"must be one of {', '.join(FAMILIES.names())}")
+        return name
+
+
+class TeacherConfig(Section):
+    """Training of the unpruned network (the KD teacher and the 'init' weights).
+
+    Args:
+        checkpoint: a state_dict file of the unpruned net; when given, it is not trained.
+        epochs: training epochs; 0 is only allowed with a checkpoint.
+        lr: initial SGD learning rate (cosine schedule).
+        momentum: SGD momentum.
+        weight_decay: SGD weight decay.
+    """
+
+    checkpoint: str | None = None
+    epochs: int = Field(300, ge=0)
+    lr: PositiveFloat = 0.1
+    momentum: Momentum = 0.9
+    weight_decay: NonNegativeFloat = 5e-4
+
+    @model_validator(mode="after")
+    def _epochs_or_checkpoint(self) -> TeacherConfig:
+        if self.epochs == 0 and not self.checkpoint:
+            raise field_error("epochs", 0, "must be >= 1 unless teacher.checkpoint is given")
+        return self
+
+
+class SearchConfig(Section):
+    """The TAS search stage (paper Sec. 3.1 and 4.1).
+
+    Args:
+        variant: ``tas`` searches width and depth, ``tas_w`` width only, ``tas_d`` depth only.
+        epochs: search epochs (600 on CIFAR, 120 on ImageNet).
+        target_ratio: R, FLOPs of the pruned net / FLOPs of the unpruned net.
+        lambda_cost: weight of the cost loss (Eq. 7).
+        num_selected: |I|, candidates sampled per layer (Eq. 4). 1 is rejected: the
+            renormalised probability is then constantly 1 and α gets no gradient (Sec. 4.2).
+        tolerance: t of the piecewise cost loss (Eq. 8).
+        tau_max: Gumbel-softmax temperature at the first epoch.
+        tau_min: temperature at the last epoch.
+        tau_schedule: how τ moves from tau_max to tau_min.
+        width_ratios: candidate fractions of each conv's channels; sorted ascending.
+        min_depth: smallest depth candidate per stage; candidates are min_depth..n (clipped to n).
+        weight_lr: initial SGD learning rate of the network weights (cosine schedule).
+        weight_momentum: SGD momentum of the weights.
+        weight_decay: SGD weight decay of the weights.
+        arch_lr: Adam learning rate of the architecture parameters (constant).
+        arch_weight_decay: Adam weight decay of the architecture parameters.
+    """
+
+    variant: Literal["tas", "tas_w", "tas_d"] = "tas"
+    epochs: int = Field(600, gt=0)
+    target_ratio: Fraction = 0.5
+    lambda_cost: NonNegativeFloat = 2.0
+    num_selected: int = Field(2, ge=2)
+    tolerance: float = Field(0.05, ge=0, lt=1)
+    tau_max: PositiveFloat = 10.0
+    tau_min: PositiveFloat = 0.1
+    tau_schedule: Literal["linear", "cosine", "exponential"] = "linear"
+    width_ratios: list[Fraction] = Field(
+        default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], min_length=1
+    )
+    min_depth: int = Field(1, ge=1)
+    weight_lr: PositiveFloat = 0.1
+    weight_momentum: Momentum = 0.9
+    weight_decay: NonNegativeFloat = 5e-4
+    arch_lr: PositiveFloat = 1e-3
+    arch_weight_decay: NonNegativeFloat = 1e-3
+
+    @field_validator("width_ratios")
+    @classmethod
+    def _distinct_sorted(cls, ratios: list[float]) -> list[float]:
+        if len(set(ratios)) != len(ratios):
+            raise ValueError("must not contain duplicates")
+        return sorted(ratios)
+
+    @model_validator(mode="after")
+    def _tau_order(self) -> SearchConfig:
+        if self.tau_min > self.tau_max:
+            raise field_error("tau_min", self.tau_min, f"must be <= tau_max ({self.tau_max:g})")
+        return self
+
+
+class RetrainConfig(Section):
+    """Training of the pruned network (paper Sec. 3.2 and 4.1).
+
+    Args:
+        epochs: training epochs (300 on CIFAR, 120 on ImageNet).
+        transfer: ``scratch`` (random init), ``init`` (start from the unpruned weights) or
+            ``kd`` (knowledge distillation from the unpruned net, Eq. 10).
+        kd_lambda: λ of Eq. 10, the weight of the hard-label loss (0.9 CIFAR, 0.5 ImageNet).
+        kd_temperature: T of Eq. 9.
+        lr: initial SGD learning rate (cosine schedule).
+        momentum: SGD momentum.
+        weight_decay: SGD weight decay (5e-4 CIFAR, 1e-4 ImageNet).
+    """
+
+    epochs: int = Field(300, gt=0)
+    transfer: Transfer = "kd"
+    kd_lambda: float = Field(0.9, ge=0, le=1)
+    kd_temperature: PositiveFloat = 4.0
+    lr: PositiveFloat = 0.1
+    momentum: Momentum = 0.9
+    weight_decay: NonNegativeFloat = 5e-4
+
+
+class FixedRatioBaseline(Section):
+    """'Pre-defined' pruning (Table 1): keep the same fraction of filters in every layer.
+
+    Args:
+        method: ``fixed_ratio``.
+        transfer: how the pruned net is trained (see ``retrain.transfer``).
+        target_ratio: FLOP ratio R to reach; unset means the experiment's search.target_ratio.
+        keep_ratio: the kept fraction of every layer's filters, instead of a FLOP target.
+        criterion: which filters to keep: largest ``l1`` norm, or ``random``.
+    """
+
+    method: Literal["fixed_ratio"]
+    transfer: Transfer = "kd"
+    target_ratio: Fraction | None = None
+    keep_ratio: Fraction | None = None
+    criterion: Literal["l1", "random"] = "l1"
+
+    @model_validator(mode="after")
+    def _one_target(self) -> FixedRatioBaseline:
+        if self.target_ratio is not None and self.keep_ratio is not None:
+            raise field_error(
+                "keep_ratio", self.keep_ratio, "give either keep_ratio or target_ratio, not both"
+            )
+        return self
+
+
+class RandomSearchBaseline(Section):
+    """'Random Search' (Table 1): sample architectures near R, short-train each, keep the best.
+
+    Args:
+        method: ``random_search``.
+        transfer: how the chosen net is trained (see ``retrain.transfer``).
+        target_ratio: FLOP ratio R; unset means the experiment's search.target_ratio.
+        num_candidates: architectures sampled and short-trained.
+        train_epochs: epochs of short training per candidate.
+    """
+
+    method: Literal["random_search"]
+    transfer: Transfer = "kd"
+    target_ratio: Fraction | None = None
+    num_candidates: int = Field(10, ge=1)
+    train_epochs: int = Field(1, ge=1)
+
+
+Baseline = Annotated[FixedRatioBaseline | RandomSearchBaseline, Field(discriminator="method")]
+
+
+class ResourcesConfig(Section):
+    """Ray Train workers of every stage.
+
+    Args:
+        num_workers: data-parallel workers per stage (DDP when more than one).
+        use_gpu: give each worker a GPU.
+        cpus_per_worker: CPUs reserved per worker.
+        gpus_per_worker: GPUs per worker; 0 with use_gpu means 1.
+        max_failures: restarts of a failed stage from its last checkpoint (-1: unlimited).
+    """
+
+    num_workers: int = Field(1, ge=1)
+    use_gpu: bool = False
+    cpus_per_worker: PositiveFloat = 1.0
+    gpus_per_worker: NonNegativeFloat = 0.0
+    max_failures: int = Field(1, ge=-1)
+
+    @model_validator(mode="after")
+    def _gpu_count(self) -> ResourcesConfig:
+        if self.use_gpu and self.gpus_per_worker == 0:
+            self.gpus_per_worker = 1.0
+        elif not self.use_gpu and self.gpus_per_worker > 0:
+            raise field_error(
+                "gpus_per_worker", self.gpus_per_worker, "must be 0 unless use_gpu is true"
+            )
+        return self

@@ -1,0 +1,1 @@
+"""Ray layer: Ray Train wrappers around the stages and the Ray Tune sweep."""
