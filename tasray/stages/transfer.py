@@ -57,7 +57,14 @@ class RandomChannels(FilterCriterion):
         return torch.rand(weight.shape[0], generator=self.generator)
 
 
-CRITERIA: dict[str, type[FilterCriterion]] = {"first": FirstChannels, "l1": L1Norm, "random": RandomChannels}
+CRITERIA = ("first", "l1", "random")
+
+
+def make_criterion(name: str, seed: int = 0) -> FilterCriterion:
+    """The criterion called `name` (one of CRITERIA); `seed` drives the random one."""
+    if name == "random":
+        return RandomChannels(seed)
+    return {"first": FirstChannels, "l1": L1Norm}[name]()
 
 
 def conv_layers(net: PrunedResNet) -> Iterator[tuple[LayerKey, nn.Conv2d, nn.BatchNorm2d, int | None]]:

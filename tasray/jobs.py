@@ -1,0 +1,112 @@
+"""Jobs: picklable descriptions of one stage run, built into a stage wherever they execute.
+
+A job carries configs, not tensors (except the teacher's weights), so it can travel to a Ray Train
+worker, which loads the data itself and builds the stage on its own device. `result_from_state`
+turns a stage checkpoint back into a result on the driver, without loading data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+import torch
+from torch.utils.data import Dataset, Subset
+
+from tasray.arch import ArchSpec
+from tasray.config import DataConfig, SearchConfig
+from tasray.data import DataSplits, load_data, split_halves
+from tasray.models.resnet import PrunedResNet
+from tasray.models.search import SearchableResNet, SearchSpace
+from tasray.stages.search import SearchResult, SearchStage
+from tasray.stages.train import TrainResult, TrainSettings, TrainStage
+from tasray.tas.cost import count_flops, count_params, flop_ratio
+
+Split = Literal["train", "test", "search_train", "search_val"]
+
+
+def _splits(data: DataConfig) -> DataSplits:
+    return _load(data.name, data.root, data.download, data.augment)
+
+
+@lru_cache(maxsize=4)  # random search trains several candidates on the same data in one process
+def _load(name: str, root: str | None, download: bool, augment: bool) -> DataSplits:
+    return load_data(name, root, download=download, augment=augment)
+
+
+def dataset(data: DataConfig, split: Split, seed: int) -> Dataset:
+    """One split; `search_train`/`search_val` are the two halves of the training set (D_train, D_val)."""
+    splits = _splits(data)
+    if split in ("train", "test"):
+        return getattr(splits, split)
+    train_half, val_half = split_halves(len(splits.train), seed)
+    if split == "search_train":
+        return Subset(splits.train, train_half)
+    return Subset(splits.train_eval, val_half)  # D_val is scored without augmentation
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """Train `PrunedResNet(spec)`: the teacher, a retraining, or a random-search candidate."""
+
+    name: str
+    spec: ArchSpec
+    settings: TrainSettings
+    data: DataConfig
+    seed: int
+    train_split: Split = "train"
+    eval_split: Split = "test"
+    teacher_state: dict[str, Any] | None = None
+    teacher_spec: ArchSpec | None = None
+    kept_channels: list[list[int]] | None = None
+
+    def teacher(self) -> PrunedResNet | None:
+        if self.teacher_state is None:
+            return None
+        net = PrunedResNet(self.teacher_spec)
+        net.load_state_dict(self.teacher_state)
+        return net
+
+    def build(self, device: torch.device) -> TrainStage:
+        return TrainStage(
+            self.spec, self.settings, dataset(self.data, self.train_split, self.seed),
+            dataset(self.data, self.eval_split, self.seed), device, self.seed,
+            teacher=self.teacher(), kept_channels=self.kept_channels, name=self.name,
+        )
+
+    def result_from_state(self, state: dict[str, Any]) -> TrainResult:
+        model = PrunedResNet(self.spec)
+        model.load_state_dict(state["model"])
+        history = state["history"]
+        last = history[-1]
+        return TrainResult(
+            spec=self.spec, model=model.eval(), top1=last["top1"], top5=last["top5"],
+            flops=count_flops(self.spec), params=count_params(self.spec), flop_ratio=flop_ratio(self.spec),
+            seconds=state["seconds"], images_per_s=last["images_per_s"], history=history,
+        )
+
+
+@dataclass(frozen=True)
+class SearchJob:
+    """Run the TAS search for `full_spec.model` on D_train / D_val."""
+
+    full_spec: ArchSpec
+    settings: SearchConfig
+    data: DataConfig
+    seed: int
+    name: str = "search"
+
+    def build(self, device: torch.device) -> SearchStage:
+        return SearchStage(
+            self.full_spec, self.settings, dataset(self.data, "search_train", self.seed),
+            dataset(self.data, "search_val", self.seed), self.data.batch_size, device, self.seed,
+        )
+
+    def result_from_state(self, state: dict[str, Any]) -> SearchResult:
+        s = self.settings
+        network = SearchableResNet(
+            self.full_spec, SearchSpace(tuple(s.width_ratios), s.min_depth, s.num_selected, s.variant)
+        )
+        network.load_state_dict(state["network"])
+        return SearchResult(network.derive_arch(), state["history"], state["seconds"])

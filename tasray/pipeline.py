@@ -1,0 +1,186 @@
+"""One experiment, as plain function calls: the teacher, then trials (method → ArchSpec → retrain),
+each trial ending as one results row. The local runner and the Ray layer both use these.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import torch
+
+from tasray import __version__
+from tasray.arch import ArchSpec
+from tasray.config import Experiment, config_hash, dataset_geometry, teacher_key
+from tasray.errors import TasrayError
+from tasray.jobs import TrainJob, dataset
+from tasray.methods import MethodContext, get_method
+from tasray.models.resnet import PrunedResNet
+from tasray.results.schema import TrialRecord
+from tasray.results.store import resolve_path
+from tasray.runner import Runner
+from tasray.stages.metrics import evaluate
+from tasray.stages.train import TrainSettings
+
+TEACHERS = "_teachers"
+
+
+def full_spec(exp: Experiment) -> ArchSpec:
+    """The unpruned network of the experiment, at its data set's geometry."""
+    in_channels, size, classes = dataset_geometry(exp.data)
+    return ArchSpec.full(exp.model.name, classes, in_channels, size)
+
+
+@dataclass
+class Teacher:
+    spec: ArchSpec
+    model: PrunedResNet
+    top1: float
+    top5: float
+    seconds: float
+
+    def state(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+
+
+def teacher_job(exp: Experiment) -> TrainJob:
+    t, d = exp.teacher, exp.data
+    settings = TrainSettings(t.epochs, t.lr, t.momentum, t.weight_decay, d.batch_size, d.eval_batch_size)
+    return TrainJob("teacher", full_spec(exp), settings, d, exp.seed)
+
+
+class TeacherCache:
+    """Trained teachers under `<storage>/_teachers/<teacher_key>/`, shared by every trial and run."""
+
+    def __init__(self, storage_path: str) -> None:
+        self.filesystem, self.root = resolve_path(storage_path)
+
+    def _file(self, key: str) -> str:
+        return posixpath.join(self.root, TEACHERS, key, "teacher.pt")
+
+    def load(self, key: str) -> Teacher | None:
+        path = self._file(key)
+        if self.filesystem.get_file_info(path).type.name != "File":
+            return None
+        with self.filesystem.open_input_stream(path) as stream:
+            blob = torch.load(io.BytesIO(stream.read()), map_location="cpu", weights_only=False)
+        model = PrunedResNet(ArchSpec.from_dict(blob["spec"]))
+        model.load_state_dict(blob["state"])
+        return Teacher(model.spec, model.eval(), blob["top1"], blob["top5"], blob["seconds"])
+
+    def save(self, key: str, teacher: Teacher) -> None:
+        buffer = io.BytesIO()
+        blob = {"spec": teacher.spec.to_dict(), "state": teacher.state(), "top1": teacher.top1,
+                "top5": teacher.top5, "seconds": teacher.seconds}
+        torch.save(blob, buffer)
+        path = self._file(key)
+        self.filesystem.create_dir(posixpath.dirname(path), recursive=True)
+        temp = path + ".tmp"
+        with self.filesystem.open_output_stream(temp) as stream:
+            stream.write(buffer.getvalue())
+        self.filesystem.move(temp, path)
+        info = {"top1": teacher.top1, "top5": teacher.top5, "model": teacher.spec.model}
+        with self.filesystem.open_output_stream(posixpath.join(posixpath.dirname(path), "info.json")) as s:
+            s.write(json.dumps(info).encode())
+
+
+def load_teacher_checkpoint(exp: Experiment, device: torch.device) -> Teacher:
+    """The user's unpruned state_dict (`teacher.checkpoint`), scored on the test split."""
+    spec = full_spec(exp)
+    model = PrunedResNet(spec)
+    try:
+        model.load_state_dict(torch.load(exp.teacher.checkpoint, map_location="cpu", weights_only=True))
+    except (OSError, RuntimeError) as err:
+        first = str(err).splitlines()[0]
+        raise TasrayError(f"teacher.checkpoint {exp.teacher.checkpoint}: not a {spec.model} state_dict ({first})")
+    model.eval().to(device)
+    scores = evaluate(model, dataset(exp.data, "test", exp.seed), exp.data.eval_batch_size, device)
+    return Teacher(spec, model.cpu(), scores["top1"], scores["top5"], 0.0)
+
+
+def get_teacher(exp: Experiment, runner: Runner, device: torch.device | None = None) -> Teacher:
+    """The experiment's teacher: from the cache, the user's checkpoint, or trained now (and cached)."""
+    cache, key = TeacherCache(exp.storage_path), teacher_key(exp)
+    cached = cache.load(key)
+    if cached is not None:
+        return cached
+    if exp.teacher.checkpoint is not None:
+        teacher = load_teacher_checkpoint(exp, device or torch.device("cpu"))
+    else:
+        result = runner.run(teacher_job(exp))
+        teacher = Teacher(result.spec, result.model, result.top1, result.top5, result.seconds)
+    cache.save(key, teacher)
+    return teacher
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    """One trial: a method on an experiment (with the sweep's values applied for TAS)."""
+
+    trial_id: str
+    method: str
+    experiment: Experiment
+    baseline_index: int | None = None  # position in experiment.baselines
+
+    @property
+    def baseline(self) -> Any:
+        return None if self.baseline_index is None else self.experiment.baselines[self.baseline_index]
+
+    @property
+    def transfer(self) -> str:
+        return self.baseline.transfer if self.baseline is not None else self.experiment.retrain.transfer
+
+
+def baseline_plans(exp: Experiment) -> list[TrialPlan]:
+    """One trial per configured baseline; ids are stable so a resumed run recognises them."""
+    return [
+        TrialPlan(f"{b.method}-{i}-{b.transfer}", b.method, exp, i) for i, b in enumerate(exp.baselines)
+    ]
+
+
+def retrain_job(plan: TrialPlan, spec: ArchSpec, teacher: Teacher, kept: list[list[int]] | None) -> TrainJob:
+    exp, r = plan.experiment, plan.experiment.retrain
+    settings = TrainSettings(
+        r.epochs, r.lr, r.momentum, r.weight_decay, exp.data.batch_size, exp.data.eval_batch_size,
+        plan.transfer, r.kd_lambda, r.kd_temperature,
+    )
+    needs_teacher = plan.transfer != "scratch"
+    return TrainJob(
+        "retrain", spec, settings, exp.data, exp.seed,
+        teacher_state=teacher.state() if needs_teacher else None,
+        teacher_spec=teacher.spec if needs_teacher else None, kept_channels=kept,
+    )
+
+
+def run_trial(plan: TrialPlan, teacher: Teacher, runner: Runner) -> TrialRecord:
+    """Method → ArchSpec → retraining with the trial's transfer → one results row."""
+    started = datetime.now(timezone.utc)
+    exp = plan.experiment
+    context = MethodContext(exp, teacher.spec, teacher.model, teacher.top1, runner, plan.baseline)
+    found = get_method(plan.method)(context)
+    trained = runner.run(retrain_job(plan, found.spec, teacher, found.kept_channels))
+    is_tas = plan.baseline is None
+    return TrialRecord.from_arch(
+        found.spec,
+        experiment_id=exp.name, trial_id=plan.trial_id, method=plan.method, transfer=plan.transfer,
+        data_set=exp.data.name, seed=exp.seed, top1=trained.top1, top5=trained.top5,
+        teacher_top1=teacher.top1,
+        target_ratio=exp.search.target_ratio if is_tas else getattr(plan.baseline, "target_ratio", None),
+        lambda_cost=exp.search.lambda_cost if is_tas else None,
+        num_samples=exp.search.num_selected if is_tas else None,
+        tolerance=exp.search.tolerance if is_tas else None,
+        search_seconds=found.search_seconds, train_seconds=trained.seconds,
+        search_history=[_history_row(h) for h in found.history] if is_tas else [],
+        started_at=started, finished_at=datetime.now(timezone.utc), host=socket.gethostname(),
+        tasray_version=__version__, config_hash=config_hash(exp, plan.method, plan.baseline_index),
+    )
+
+
+def _history_row(entry: dict[str, float]) -> dict[str, float]:
+    keys = ("epoch", "flops", "flop_ratio", "expected_flops", "discrepancy", "val_top1", "tau")
+    return {k: entry[k] for k in keys}
