@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import pandas as pd
 import pyarrow as pa
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -41,13 +42,17 @@ def format_percent(value: float | None, digits: int = 2) -> str:
     )
 
 
+BEST_MARK, PARETO_MARK = "★", "◆"
+LEGEND = f"{BEST_MARK} best top-1 of its FLOP bucket · {PARETO_MARK} Pareto-optimal"
+
+
 def _marks(row: pd.Series) -> str:
-    return " ".join(m for m, on in (("best", row["best"]), ("Pareto", row["pareto"])) if on)
+    return (BEST_MARK if row["best"] else "") + (PARETO_MARK if row["pareto"] else "")
 
 
 # (header, cell text, right-aligned)
 DISPLAY_COLUMNS: list[tuple[str, Callable[[pd.Series], str], bool]] = [
-    ("FLOP bucket", lambda r: bucket_label(r["bucket"]), False),
+    ("kept", lambda r: bucket_label(r["bucket"]), False),
     ("method", lambda r: method_label(r["method"]), False),
     ("transfer", lambda r: r["transfer"], False),
     ("top-1", lambda r: format_percent(r["top1"]), True),
@@ -55,8 +60,8 @@ DISPLAY_COLUMNS: list[tuple[str, Callable[[pd.Series], str], bool]] = [
     ("FLOPs", lambda r: format_flops(r["flops"]), True),
     ("pruned", lambda r: format_percent(100 * r["prune_ratio"], 1), True),
     ("params", lambda r: f"{r['params'] / 1e6:.3f}M", True),
-    ("trial", lambda r: r["trial_id"], False),
     ("", _marks, False),
+    ("trial", lambda r: r["trial_id"], False),
 ]
 TOP1_INDEX = [header for header, _, _ in DISPLAY_COLUMNS].index("top-1")
 # Raw values for CSV: machine-readable, no formatting.
@@ -68,16 +73,22 @@ CSV_COLUMNS = (
 
 def rich_table(board: Leaderboard) -> Table:
     """A rich table of one leaderboard; bucket boundaries are section lines, best rows bold."""
-    table = Table(title=board.title, title_style="bold")
+    table = Table(title=board.title, title_style="bold", caption=LEGEND, box=box.SIMPLE_HEAD,
+                  padding=(0, 1, 0, 1), collapse_padding=True, pad_edge=False)
     for header, _, right in DISPLAY_COLUMNS:
-        table.add_column(header, justify="right" if right else "left")
+        # on a narrow terminal only the trial id folds; everything else stays on one line
+        table.add_column(header, justify="right" if right else "left",
+                         no_wrap=header != "trial", overflow="fold",
+                         min_width=8 if header == "trial" else None)
     previous = None
     for _, row in board.rows.iterrows():
-        if previous is not None and row["bucket"] != previous:
+        cells = [cell(row) for _, cell, _ in DISPLAY_COLUMNS]
+        if row["bucket"] == previous:
+            cells[0] = ""  # the bucket label heads its group, as depth does in the paper
+        elif previous is not None:
             table.add_section()
         previous = row["bucket"]
-        style = "bold green" if row["best"] else None
-        table.add_row(*(cell(row) for _, cell, _ in DISPLAY_COLUMNS), style=style)
+        table.add_row(*cells, style="bold green" if row["best"] else None)
     return table
 
 
@@ -109,7 +120,7 @@ def markdown_table(headers: list[str], rows: list[list[str]], right: list[bool])
 
 def leaderboard_markdown(boards: list[Leaderboard], heading: str = "###") -> str:
     """Markdown: one headed pipe table per leaderboard; the top-1 of best rows in bold."""
-    headers = [header or "notes" for header, _, _ in DISPLAY_COLUMNS]
+    headers = [header or "" for header, _, _ in DISPLAY_COLUMNS]
     right = [r for _, _, r in DISPLAY_COLUMNS]
     parts = []
     for board in boards:
@@ -120,7 +131,9 @@ def leaderboard_markdown(boards: list[Leaderboard], heading: str = "###") -> str
                 cells[TOP1_INDEX] = f"**{cells[TOP1_INDEX]}**"
             rows.append(cells)
         parts.append(f"{heading} {board.title}\n\n{markdown_table(headers, rows, right)}")
-    return "\n\n".join(parts) + "\n" if parts else EMPTY_MESSAGE + "\n"
+    if not parts:
+        return EMPTY_MESSAGE + "\n"
+    return "\n\n".join(parts) + f"\n\n{LEGEND}\n"
 
 
 def leaderboard_csv(boards: list[Leaderboard]) -> str:

@@ -70,8 +70,8 @@ def render_report(table: pa.Table, source: str, folder: Path) -> str:
         f"Source: `{source}` · {len(frame)} trials in {runs} run(s) · generated {stamp}.",
         CONVENTIONS,
         "## Leaderboard",
-        "Rows are grouped by FLOP ratio (10-point buckets) and sorted by top-1 inside each; "
-        "**bold** top-1 = best of its bucket; Pareto = not beaten on both accuracy and FLOPs.",
+        "Rows are grouped by FLOP ratio (10-point buckets of the unpruned FLOPs kept) and sorted "
+        "by top-1 inside each; the best top-1 of each bucket is in bold.",
         leaderboard_markdown(build_leaderboards(table), heading="###").rstrip(),
     ]
     pairs = list(frame.groupby(["data_set", "model"], sort=True))

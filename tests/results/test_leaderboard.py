@@ -87,11 +87,11 @@ def test_rich_table_lists_rows_in_rank_order(table: pa.Table) -> None:
     render_leaderboard(table, console, data_set="cifar10")
     text = console.export_text()
     assert "cifar10 · cifar_resnet20" in text
-    lines = [line for line in text.splitlines() if "kd" in line]
-    assert [line.split("│")[9].strip() for line in lines] == [
-        "unpruned", "tas", "random", "fixed", "tas-w"
-    ]
-    assert "best Pareto" in lines[1] and "Pareto" not in lines[3]
+    lines = [line.split() for line in text.splitlines() if " kd " in line]
+    assert [cells[-1] for cells in lines] == ["unpruned", "tas", "random", "fixed", "tas-w"]
+    assert lines[1][-2] == "★◆"
+    assert not {"★", "◆"} & set("".join(lines[3]))  # fixed: neither best nor Pareto
+    assert "★ best top-1 of its FLOP bucket" in text
 
 
 def test_markdown_and_csv_carry_the_same_rows(table: pa.Table) -> None:
