@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Callable
 
 import pandas as pd
@@ -37,9 +36,7 @@ def format_flops(macs: float) -> str:
 
 def format_percent(value: float | None, digits: int = 2) -> str:
     """A percentage, or an en dash for a missing value."""
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else (
-        f"{value:.{digits}f}%"
-    )
+    return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}%"
 
 
 BEST_MARK, PARETO_MARK = "★", "◆"
