@@ -1,0 +1,125 @@
+"""The leaderboard: results rows grouped per (data set, model), like Table 3 of the paper.
+
+Accuracy only compares fairly between nets of similar cost, so rows are grouped into FLOP-ratio
+buckets (10 points wide) and sorted inside each bucket; the best row of each bucket is flagged,
+and so is every row on the accuracy-vs-FLOPs Pareto front of its (data set, model).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from tasray.errors import TasrayError
+
+BUCKET_POINTS = 10  # width of a FLOP-ratio bucket, in percent of the unpruned FLOPs
+# --sort name -> (column, ascending): better first for every key.
+SORT_KEYS = {
+    "top1": ("top1", False),
+    "drop": ("accuracy_drop", True),
+    "flops": ("flops", True),
+    "params": ("params", True),
+    "method": ("method", True),
+}
+METHOD_LABELS = {
+    "tas": "TAS",
+    "tas_w": "TAS (W)",
+    "tas_d": "TAS (D)",
+    "fixed_ratio": "fixed ratio",
+    "random_search": "random search",
+    "unpruned": "unpruned",
+}
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """The ranked rows of one (data set, model).
+
+    `rows` holds the results columns plus ``bucket`` (lower edge of the FLOP-ratio bucket, in
+    percent), ``pareto`` and ``best`` (the top row of its bucket), in display order.
+    """
+
+    data_set: str
+    model: str
+    rows: pd.DataFrame
+
+    @property
+    def title(self) -> str:
+        return f"{self.data_set} · {self.model}"
+
+
+def check_choice(value: str, allowed: list[str] | tuple[str, ...], what: str) -> str:
+    """`value` if it is one of `allowed`, else a `TasrayError` that lists them."""
+    if value not in allowed:
+        raise TasrayError(f"unknown {what} {value!r}; allowed: {', '.join(allowed)}")
+    return value
+
+
+def build_leaderboards(
+    table: pa.Table,
+    *,
+    data_set: str | None = None,
+    model: str | None = None,
+    sort: str = "top1",
+) -> list[Leaderboard]:
+    """One `Leaderboard` per (data set, model) of `table`, optionally filtered to one of each."""
+    column, ascending = SORT_KEYS[check_choice(sort, list(SORT_KEYS), "sort column")]
+    frame = table.to_pandas()
+    if frame.empty:
+        return []
+    for name, value in (("data_set", data_set), ("model", model)):
+        if value is not None:
+            present = sorted(frame[name].unique())
+            label = name.replace("_", " ")
+            frame = frame[frame[name] == value]
+            if frame.empty:
+                raise TasrayError(
+                    f"no results for {label} {value!r}; present: {', '.join(present)}"
+                )
+    boards = []
+    for (set_name, model_name), group in frame.groupby(["data_set", "model"], sort=True):
+        boards.append(Leaderboard(set_name, model_name, rank(group, column, ascending)))
+    return boards
+
+
+def rank(group: pd.DataFrame, column: str, ascending: bool) -> pd.DataFrame:
+    """`group` with bucket/pareto/best flags, largest-FLOP bucket first, sorted inside buckets."""
+    rows = group.copy()
+    rows["bucket"] = [flop_bucket(ratio) for ratio in rows["flop_ratio"]]
+    rows["pareto"] = pareto_mask(rows["flops"].to_numpy(), rows["top1"].to_numpy())
+    rows = rows.sort_values(
+        ["bucket", column, "top1", "flops", "trial_id"],
+        ascending=[False, ascending, False, True, True],
+        na_position="last",
+        kind="mergesort",
+    ).reset_index(drop=True)
+    best_in_bucket = rows.groupby("bucket")["top1"].idxmax()
+    rows["best"] = rows.index.isin(best_in_bucket.to_numpy())
+    return rows
+
+
+def flop_bucket(flop_ratio: float) -> int:
+    """Lower edge, in percent, of the bucket of a FLOP ratio (0.55 -> 50)."""
+    points = round(flop_ratio * 100, 6)  # 0.3 * 100 is 30.000000000000004
+    return int(math.floor(points / BUCKET_POINTS) * BUCKET_POINTS)
+
+
+def bucket_label(bucket: int) -> str:
+    """Human label of a bucket: ``50–60%`` (the unpruned net sits alone in ``100%``)."""
+    return "100%" if bucket >= 100 else f"{bucket}–{bucket + BUCKET_POINTS}%"
+
+
+def pareto_mask(flops: np.ndarray, top1: np.ndarray) -> np.ndarray:
+    """True where no other row has <= FLOPs and >= top-1 with at least one strictly better."""
+    no_worse = (flops[None, :] <= flops[:, None]) & (top1[None, :] >= top1[:, None])
+    better = (flops[None, :] < flops[:, None]) | (top1[None, :] > top1[:, None])
+    return ~np.any(no_worse & better, axis=1)
+
+
+def method_label(method: str) -> str:
+    """Display name of a method id (``tas_w`` -> ``TAS (W)``)."""
+    return METHOD_LABELS.get(method, method)

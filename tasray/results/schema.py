@@ -1,0 +1,199 @@
+"""The one schema of a results row: the `TrialRecord` dataclass and the matching Arrow `SCHEMA`.
+
+Every finished trial (a TAS search + retrain, a baseline, or the unpruned net) is one row.
+FLOPs are multiply-accumulates (MACs), the convention of the TAS paper. Accuracies are percent.
+
+Schema evolution: bump `SCHEMA_VERSION` and only *add* nullable columns. Readers project every
+file onto the current `SCHEMA`, so a column that an older file lacks reads as null.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+
+from tasray.arch import ArchSpec
+from tasray.errors import TasrayError
+from tasray.tas import cost
+
+SCHEMA_VERSION = 1
+METHODS = ("tas", "tas_w", "tas_d", "fixed_ratio", "random_search", "unpruned")
+TRANSFERS = ("scratch", "init", "kd")
+HISTORY_KEYS = ("epoch", "flops", "flop_ratio", "expected_flops", "discrepancy", "val_top1", "tau")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$")  # ids become file and folder names
+
+HISTORY_TYPE = pa.struct(
+    [
+        ("epoch", pa.int32()),
+        ("flops", pa.float64()),
+        ("flop_ratio", pa.float64()),
+        ("expected_flops", pa.float64()),
+        ("discrepancy", pa.float64()),
+        ("val_top1", pa.float64()),
+        ("tau", pa.float64()),
+    ]
+)
+_TIME = pa.timestamp("us", tz="UTC")
+
+SCHEMA = pa.schema(
+    [
+        pa.field("schema_version", pa.int32(), nullable=False),
+        pa.field("experiment_id", pa.string(), nullable=False),
+        pa.field("trial_id", pa.string(), nullable=False),
+        pa.field("method", pa.string(), nullable=False),
+        pa.field("transfer", pa.string(), nullable=False),
+        pa.field("data_set", pa.string(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("seed", pa.int64(), nullable=False),
+        pa.field("target_ratio", pa.float64()),
+        pa.field("lambda_cost", pa.float64()),
+        pa.field("num_samples", pa.int32()),
+        pa.field("tolerance", pa.float64()),
+        pa.field("flops", pa.int64(), nullable=False),
+        pa.field("params", pa.int64(), nullable=False),
+        pa.field("flop_ratio", pa.float64(), nullable=False),
+        pa.field("prune_ratio", pa.float64(), nullable=False),
+        pa.field("top1", pa.float64(), nullable=False),
+        pa.field("top5", pa.float64()),
+        pa.field("teacher_top1", pa.float64()),
+        pa.field("accuracy_drop", pa.float64()),
+        pa.field("search_seconds", pa.float64()),
+        pa.field("train_seconds", pa.float64()),
+        pa.field("arch", pa.string(), nullable=False),
+        pa.field("search_history", pa.list_(HISTORY_TYPE), nullable=False),
+        pa.field("started_at", _TIME),
+        pa.field("finished_at", _TIME),
+        pa.field("host", pa.string()),
+        pa.field("tasray_version", pa.string()),
+        pa.field("config_hash", pa.string()),
+    ],
+    metadata={"tasray.schema_version": str(SCHEMA_VERSION)},
+)
+
+class RecordError(TasrayError, ValueError):
+    """A results row with a missing or out-of-range field."""
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One finished trial, as written to the results store (one Parquet file per trial)."""
+
+    experiment_id: str  # the run (one `tasray run` of one experiment YAML); a folder of the store
+    trial_id: str  # unique within the experiment; names the trial's file
+    method: str  # one of METHODS
+    transfer: str  # how the pruned net was trained: one of TRANSFERS
+    data_set: str  # e.g. cifar10, cifar100, imagenet
+    model: str  # source (unpruned) model, e.g. cifar_resnet56
+    seed: int  # random seed of the trial
+    flops: int  # MACs of the final network for one image (paper's "FLOPs")
+    params: int  # learnable parameters of the final network
+    flop_ratio: float  # flops / flops of the unpruned net (1.0 = unpruned)
+    top1: float  # test top-1 accuracy of the final network, percent
+    arch: ArchSpec  # the final architecture; stored as ArchSpec JSON
+    top5: float | None = None  # test top-5 accuracy, percent
+    teacher_top1: float | None = None  # top-1 of the unpruned teacher, percent
+    target_ratio: float | None = None  # TAS target R as a FLOP ratio; null for baselines
+    lambda_cost: float | None = None  # TAS weight λ_cost of the cost loss; null for baselines
+    num_samples: int | None = None  # TAS |I|, channel choices sampled per layer; null otherwise
+    tolerance: float | None = None  # TAS tolerance t of the piecewise cost loss; null otherwise
+    search_seconds: float | None = None  # wall time of the search stage; null if none
+    train_seconds: float | None = None  # wall time of the (re)training stage
+    search_history: list[dict[str, Any]] = field(default_factory=list)  # per-epoch search stats
+    started_at: datetime | None = None  # trial start, timezone-aware (naive is taken as UTC)
+    finished_at: datetime | None = None  # trial end
+    host: str | None = None  # machine that ran the trial
+    tasray_version: str | None = None  # tasray.__version__ of the writer
+    config_hash: str | None = None  # content hash of the trial's resolved config
+
+    def __post_init__(self) -> None:
+        for name in ("experiment_id", "trial_id"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not _SAFE_ID.match(value):
+                raise RecordError(
+                    f"{name} = {value!r}; use letters, digits and _.=- (it names a file)"
+                )
+        if self.method not in METHODS:
+            raise RecordError(f"method = {self.method!r}; allowed: {', '.join(METHODS)}")
+        if self.transfer not in TRANSFERS:
+            raise RecordError(f"transfer = {self.transfer!r}; allowed: {', '.join(TRANSFERS)}")
+        for name in ("top1", "top5", "teacher_top1"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 100.0:
+                raise RecordError(f"{name} = {value}; accuracies are percentages in 0..100")
+        if self.flops < 0 or self.params < 0 or self.flop_ratio < 0:
+            raise RecordError("flops, params and flop_ratio must be >= 0")
+        if self.arch.model != self.model:
+            raise RecordError(f"arch is a {self.arch.model}, but model = {self.model!r}")
+        history = [_history_entry(entry, i) for i, entry in enumerate(self.search_history)]
+        object.__setattr__(self, "search_history", history)
+        object.__setattr__(self, "started_at", _utc(self.started_at))
+        object.__setattr__(self, "finished_at", _utc(self.finished_at))
+
+    @classmethod
+    def from_arch(cls, arch: ArchSpec, **fields_: Any) -> TrialRecord:
+        """A record whose model, flops, params and flop_ratio are computed from `arch`.
+
+        Example: ``TrialRecord.from_arch(spec, experiment_id="e", trial_id="t0", method="tas",
+        transfer="kd", data_set="cifar10", seed=0, top1=92.1)``.
+        """
+        return cls(
+            arch=arch,
+            model=arch.model,
+            flops=cost.count_flops(arch),
+            params=cost.count_params(arch),
+            flop_ratio=cost.flop_ratio(arch),
+            **fields_,
+        )
+
+    @property
+    def prune_ratio(self) -> float:
+        """Fraction of the unpruned FLOPs removed (the paper's "prune ratio")."""
+        return 1.0 - self.flop_ratio
+
+    @property
+    def accuracy_drop(self) -> float | None:
+        """Teacher top-1 minus this top-1, in points; negative: the pruned net is better."""
+        return None if self.teacher_top1 is None else self.teacher_top1 - self.top1
+
+    def to_row(self) -> dict[str, Any]:
+        """A dict with exactly the columns of `SCHEMA`."""
+        row = {f.name: getattr(self, f.name) for f in fields(self)}
+        row.update(
+            schema_version=SCHEMA_VERSION,
+            arch=self.arch.to_json(),
+            prune_ratio=self.prune_ratio,
+            accuracy_drop=self.accuracy_drop,
+        )
+        return {name: row[name] for name in SCHEMA.names}
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TrialRecord:
+        """Inverse of `to_row`; derived columns are recomputed, not trusted."""
+        names = {f.name for f in fields(cls)}
+        data = {k: v for k, v in row.items() if k in names}
+        data["arch"] = ArchSpec.from_json(row["arch"])
+        data["search_history"] = list(row.get("search_history") or [])
+        return cls(**data)
+
+    def to_table(self) -> pa.Table:
+        """This record as a one-row Arrow table with `SCHEMA`."""
+        return pa.Table.from_pylist([self.to_row()], schema=SCHEMA)
+
+
+def _history_entry(entry: dict[str, Any], index: int) -> dict[str, Any]:
+    if not isinstance(entry, dict) or set(entry) != set(HISTORY_KEYS):
+        got = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
+        raise RecordError(
+            f"search_history[{index}] needs exactly the keys {list(HISTORY_KEYS)}; got {got}"
+        )
+    return {k: int(entry[k]) if k == "epoch" else float(entry[k]) for k in HISTORY_KEYS}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)

@@ -1,0 +1,127 @@
+"""The results store: a Parquet dataset with one file per finished trial, written atomically.
+
+Layout: ``<root>/<experiment_id>/<trial_id>.parquet``. A writer writes a hidden temp file in the
+trial's folder and renames it over the final name, so readers never see half a file, concurrent
+writers never share a file, and a re-written trial replaces its own row. The root may be a local
+path or any URI that `pyarrow.fs.FileSystem.from_uri` understands (``s3://``, ``gs://``, ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from tasray.errors import TasrayError
+from tasray.results.schema import SCHEMA, TrialRecord
+
+SUFFIX = ".parquet"
+# Columns every version of the schema has had; later versions only add nullable ones.
+REQUIRED_COLUMNS = tuple(f.name for f in SCHEMA if not f.nullable)
+
+
+def resolve_path(path: str | Path) -> tuple[pafs.FileSystem, str]:
+    """The filesystem and the path inside it of a local path or a filesystem URI."""
+    text = str(path)
+    if "://" not in text:
+        return pafs.LocalFileSystem(), os.path.abspath(os.path.expanduser(text))
+    try:
+        return pafs.FileSystem.from_uri(text)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as err:
+        raise TasrayError(f"cannot open results store {text}: {err}") from None
+
+
+class ResultsStore:
+    """A folder (or bucket prefix) of trial files; `append` writes one, `read` reads them all."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = str(root)
+        self.filesystem, self.path = resolve_path(root)
+
+    def trial_path(self, experiment_id: str, trial_id: str) -> str:
+        """Where the file of a trial lives, inside `self.filesystem`."""
+        return posixpath.join(self.path, experiment_id, trial_id + SUFFIX)
+
+    def append(self, record: TrialRecord) -> str:
+        """Write `record` as its trial's file (replacing an older one); returns the file's path."""
+        final = self.trial_path(record.experiment_id, record.trial_id)
+        folder = posixpath.dirname(final)
+        temp = posixpath.join(folder, f".{record.trial_id}.{uuid.uuid4().hex}.tmp")
+        table = record.to_table()
+        self.filesystem.create_dir(folder, recursive=True)
+        try:
+            with self.filesystem.open_output_stream(temp) as stream:
+                pq.write_table(table, stream)
+            self.filesystem.move(temp, final)
+        except BaseException:
+            _delete_quietly(self.filesystem, temp)
+            raise
+        return final
+
+    def read(self) -> pa.Table:
+        """Every row of the store (an empty table with `SCHEMA` if there are none)."""
+        return read_results(self.root)
+
+
+def read_results(path: str | Path) -> pa.Table:
+    """Every trial file found recursively under `path` (a store, one run of it, or one file).
+
+    A missing or empty folder gives an empty table; a path that is not a results store raises
+    `TasrayError`. Rows are sorted by experiment and trial id.
+    """
+    filesystem, root = resolve_path(path)
+    files = find_trial_files(filesystem, root, str(path))
+    for file in files:
+        _check_columns(filesystem, file)
+    if not files:
+        return SCHEMA.empty_table()
+    try:
+        table = ds.dataset(files, schema=SCHEMA, format="parquet", filesystem=filesystem).to_table()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
+        raise TasrayError(f"cannot read results under {path}: {err}") from None
+    return table.sort_by([("experiment_id", "ascending"), ("trial_id", "ascending")])
+
+
+def find_trial_files(filesystem: pafs.FileSystem, root: str, shown: str) -> list[str]:
+    """Paths of the trial files under `root`, skipping temp files; `shown` names it in errors."""
+    info = filesystem.get_file_info(root)
+    if info.type == pafs.FileType.NotFound:
+        return []
+    if info.type == pafs.FileType.File:
+        if not root.endswith(SUFFIX):
+            raise TasrayError(
+                f"not a results store: {shown} is a file; expected a folder of trial "
+                f"{SUFFIX} files or one such file"
+            )
+        return [root]
+    selector = pafs.FileSelector(root, recursive=True)
+    return sorted(
+        entry.path
+        for entry in filesystem.get_file_info(selector)
+        if entry.type == pafs.FileType.File
+        and entry.base_name.endswith(SUFFIX)
+        and not entry.base_name.startswith((".", "_"))
+    )
+
+
+def _check_columns(filesystem: pafs.FileSystem, file: str) -> None:
+    try:
+        with filesystem.open_input_file(file) as handle:
+            names = set(pq.read_schema(handle).names)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise TasrayError(f"not a results file: {file} ({err})") from None
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if missing:
+        raise TasrayError(f"not a tasray results file: {file} lacks columns {', '.join(missing)}")
+
+
+def _delete_quietly(filesystem: pafs.FileSystem, path: str) -> None:
+    with contextlib.suppress(OSError):  # the temp file may never have been created
+        filesystem.delete_file(path)

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from result_records import record
+from rich.console import Console
+
+from tasray.errors import TasrayError
+from tasray.results.leaderboard import build_leaderboards, flop_bucket, pareto_mask
+from tasray.results.leaderboard_render import (
+    format_flops,
+    leaderboard_csv,
+    leaderboard_markdown,
+    print_leaderboard,
+    render_leaderboard,
+)
+from tasray.results.schema import SCHEMA
+from tasray.results.store import ResultsStore
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> pa.Table:
+    store = ResultsStore(tmp_path)
+    for rec in [
+        record("unpruned", "unpruned", 1.0, 92.5),
+        record("tas", "tas", 0.7, 92.0),
+        record("fixed", "fixed_ratio", 0.7, 90.5),
+        record("random", "random_search", 0.68, 90.8),
+        record("tas-w", "tas_w", 0.5, 89.0),
+        record("c100", "tas", 0.7, 68.0, data_set="cifar100", teacher_top1=68.5),
+    ]:
+        store.append(rec)
+    return store.read()
+
+
+def test_one_board_per_data_set_and_model_bucketed_and_ranked(table: pa.Table) -> None:
+    boards = build_leaderboards(table)
+    assert [b.title for b in boards] == ["cifar10 · cifar_resnet20", "cifar100 · cifar_resnet20"]
+    rows = boards[0].rows
+    assert rows["trial_id"].tolist() == ["unpruned", "tas", "random", "fixed", "tas-w"]
+    assert rows["bucket"].tolist() == [100, 40, 40, 40, 20]
+    assert rows.set_index("trial_id")["best"].to_dict() == {
+        "unpruned": True, "tas": True, "random": False, "fixed": False, "tas-w": True,
+    }
+    # fixed has tas's FLOPs and less accuracy; every other row trades FLOPs for accuracy
+    assert rows.set_index("trial_id")["pareto"].to_dict() == {
+        "unpruned": True, "tas": True, "random": True, "fixed": False, "tas-w": True,
+    }
+
+
+def test_sort_keys_reorder_inside_buckets(table: pa.Table) -> None:
+    by_flops = build_leaderboards(table, data_set="cifar10", sort="flops")[0].rows
+    assert by_flops["trial_id"].tolist() == ["unpruned", "random", "tas", "fixed", "tas-w"]
+    by_drop = build_leaderboards(table, data_set="cifar10", sort="drop")[0].rows
+    assert by_drop["trial_id"].tolist() == ["unpruned", "tas", "random", "fixed", "tas-w"]
+    by_method = build_leaderboards(table, data_set="cifar10", sort="method")[0].rows
+    assert by_method["method"].tolist()[1:4] == ["fixed_ratio", "random_search", "tas"]
+
+
+def test_filters_and_bad_choices_name_the_allowed_values(table: pa.Table) -> None:
+    assert [b.data_set for b in build_leaderboards(table, data_set="cifar100")] == ["cifar100"]
+    with pytest.raises(TasrayError, match="data set 'imagenet'; present: cifar10, cifar100"):
+        build_leaderboards(table, data_set="imagenet")
+    with pytest.raises(TasrayError, match="model 'resnet50'; present: cifar_resnet20"):
+        build_leaderboards(table, model="resnet50")
+    with pytest.raises(TasrayError, match="sort column 'speed'; allowed: top1, drop, flops"):
+        build_leaderboards(table, sort="speed")
+    with pytest.raises(TasrayError, match="format 'html'; allowed: table, markdown, csv"):
+        print_leaderboard(table, Console(file=io.StringIO()), "html")
+
+
+def test_pareto_mask_and_buckets() -> None:
+    flops = np.array([10.0, 10.0, 5.0, 20.0, 5.0])
+    top1 = np.array([90.0, 89.0, 80.0, 90.0, 80.0])
+    assert pareto_mask(flops, top1).tolist() == [True, False, True, False, True]
+    assert [flop_bucket(r) for r in (0.3, 0.55, 0.999, 1.0)] == [30, 50, 90, 100]
+    assert format_flops(2.24e7) == "2.24E7" and format_flops(1.21e9) == "1.21E9"
+
+
+def test_rich_table_lists_rows_in_rank_order(table: pa.Table) -> None:
+    console = Console(record=True, width=220, file=io.StringIO())
+    render_leaderboard(table, console, data_set="cifar10")
+    text = console.export_text()
+    assert "cifar10 · cifar_resnet20" in text
+    lines = [line.split() for line in text.splitlines() if " kd " in line]
+    assert [cells[-1] for cells in lines] == ["unpruned", "tas", "random", "fixed", "tas-w"]
+    assert lines[1][-2] == "★◆"
+    assert not {"★", "◆"} & set("".join(lines[3]))  # fixed: neither best nor Pareto
+    assert "★ best top-1 of its FLOP bucket" in text
+
+
+def test_markdown_and_csv_carry_the_same_rows(table: pa.Table) -> None:
+    boards = build_leaderboards(table, data_set="cifar10")
+    markdown = leaderboard_markdown(boards)
+    body = [line for line in markdown.splitlines() if line.startswith("| ") and "kd" in line]
+    assert len(body) == 5
+    assert "**92.00%**" in body[1] and "**" not in body[3]
+    parsed = list(csv.DictReader(io.StringIO(leaderboard_csv(boards))))
+    assert [row["trial_id"] for row in parsed] == ["unpruned", "tas", "random", "fixed", "tas-w"]
+    flops = dict(zip(table["trial_id"].to_pylist(), table["flops"].to_pylist(), strict=True))
+    assert int(parsed[1]["flops"]) == flops["tas"]
+    assert parsed[3]["pareto"] == "False" and parsed[1]["best"] == "True"
+
+
+def test_empty_table_prints_a_message() -> None:
+    console = Console(record=True, file=io.StringIO())
+    render_leaderboard(SCHEMA.empty_table(), console)
+    assert console.export_text().strip() == "No results yet."
