@@ -32,7 +32,11 @@ def keep_ratio_for(full: ArchSpec, target: float, steps: int = 40) -> float:
 @METHODS.register("fixed_ratio")
 def fixed_ratio(context: MethodContext) -> MethodResult:
     settings, full = context.baseline, context.full_spec
-    keep = settings.keep_ratio if settings.keep_ratio is not None else keep_ratio_for(full, settings.target_ratio)
+    keep = (
+        settings.keep_ratio
+        if settings.keep_ratio is not None
+        else keep_ratio_for(full, settings.target_ratio)
+    )
     spec = uniform_spec(full, keep)
     if settings.keep_ratio is None:
         tolerance = context.experiment.search.tolerance

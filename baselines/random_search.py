@@ -54,16 +54,22 @@ def random_search(context: MethodContext) -> MethodResult:
     exp, settings = context.experiment, context.baseline
     s = exp.search
     space = SearchSpace(tuple(s.width_ratios), s.min_depth, s.num_selected, "tas")
-    specs = sample_specs(context.full_spec, space, settings.num_candidates, settings.target_ratio,
-                         s.tolerance, exp.seed)
+    specs = sample_specs(
+        context.full_spec, space, settings.num_candidates, settings.target_ratio, s.tolerance, exp.seed
+    )
     train = TrainSettings(
-        epochs=settings.train_epochs, lr=exp.retrain.lr, momentum=exp.retrain.momentum,
-        weight_decay=exp.retrain.weight_decay, batch_size=exp.data.batch_size,
+        epochs=settings.train_epochs,
+        lr=exp.retrain.lr,
+        momentum=exp.retrain.momentum,
+        weight_decay=exp.retrain.weight_decay,
+        batch_size=exp.data.batch_size,
         eval_batch_size=exp.data.eval_batch_size,
     )
     history, seconds, best = [], 0.0, None
     for index, spec in enumerate(specs):
-        job = TrainJob(f"candidate-{index:03d}", spec, train, exp.data, exp.seed, "search_train", "search_val")
+        job = TrainJob(
+            f"candidate-{index:03d}", spec, train, exp.data, exp.seed, "search_train", "search_val"
+        )
         result = context.runner.run(job)
         seconds += result.seconds
         history.append({"candidate": index, "flop_ratio": flop_ratio(spec), "val_top1": result.top1})

@@ -82,7 +82,9 @@ def measure(mode: str, model: str, batch: int, device: str, iters: int, size: in
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--models", nargs="+", default=["cifar_resnet56", "cifar_resnet20"])
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--size", type=int, default=32)
@@ -95,18 +97,35 @@ def main() -> None:
         return
     memory = "peak CUDA MiB" if args.device.startswith("cuda") else "peak RSS MiB"
     print(f"batch {args.batch}, {args.size}x{args.size}x3, device {args.device}, {args.iters} iterations")
-    print(f"{'model':<16}{'plain s/it':>11}{'search s/it':>12}{'time ratio':>11}{memory + ' p/s':>22}{'mem ratio':>10}")
+    print(
+        f"{'model':<16}{'plain s/it':>11}{'search s/it':>12}{'time ratio':>11}{memory + ' p/s':>22}{'mem ratio':>10}"
+    )
     for model in args.models:
         result = {}
         for mode in ("plain", "search"):
-            cmd = [sys.executable, __file__, "--one", mode, model, "--batch", str(args.batch),
-                   "--size", str(args.size), "--device", args.device, "--iters", str(args.iters)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--one",
+                mode,
+                model,
+                "--batch",
+                str(args.batch),
+                "--size",
+                str(args.size),
+                "--device",
+                args.device,
+                "--iters",
+                str(args.iters),
+            ]
             result[mode] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
         p, s = result["plain"], result["search"]
         print(
             f"{model:<16}{p['seconds']:>11.3f}{s['seconds']:>12.3f}{s['seconds'] / p['seconds']:>11.2f}"
             f"{p['peak_mb']:>11.0f}/{s['peak_mb']:<10.0f}{s['peak_mb'] / p['peak_mb']:>10.2f}"
-            + (f"   images/s plain {2 * args.batch / p['seconds']:.0f}, search {2 * args.batch / s['seconds']:.0f}")
+            + (
+                f"   images/s plain {2 * args.batch / p['seconds']:.0f}, search {2 * args.batch / s['seconds']:.0f}"
+            )
         )
 
 

@@ -70,9 +70,15 @@ class TrainJob:
 
     def build(self, device: torch.device) -> TrainStage:
         return TrainStage(
-            self.spec, self.settings, dataset(self.data, self.train_split, self.seed),
-            dataset(self.data, self.eval_split, self.seed), device, self.seed,
-            teacher=self.teacher(), kept_channels=self.kept_channels, name=self.name,
+            self.spec,
+            self.settings,
+            dataset(self.data, self.train_split, self.seed),
+            dataset(self.data, self.eval_split, self.seed),
+            device,
+            self.seed,
+            teacher=self.teacher(),
+            kept_channels=self.kept_channels,
+            name=self.name,
         )
 
     def result_from_state(self, state: dict[str, Any]) -> TrainResult:
@@ -81,9 +87,16 @@ class TrainJob:
         history = state["history"]
         last = history[-1]
         return TrainResult(
-            spec=self.spec, model=model.eval(), top1=last["top1"], top5=last["top5"],
-            flops=count_flops(self.spec), params=count_params(self.spec), flop_ratio=flop_ratio(self.spec),
-            seconds=state["seconds"], images_per_s=last["images_per_s"], history=history,
+            spec=self.spec,
+            model=model.eval(),
+            top1=last["top1"],
+            top5=last["top5"],
+            flops=count_flops(self.spec),
+            params=count_params(self.spec),
+            flop_ratio=flop_ratio(self.spec),
+            seconds=state["seconds"],
+            images_per_s=last["images_per_s"],
+            history=history,
         )
 
 
@@ -99,8 +112,13 @@ class SearchJob:
 
     def build(self, device: torch.device) -> SearchStage:
         return SearchStage(
-            self.full_spec, self.settings, dataset(self.data, "search_train", self.seed),
-            dataset(self.data, "search_val", self.seed), self.data.batch_size, device, self.seed,
+            self.full_spec,
+            self.settings,
+            dataset(self.data, "search_train", self.seed),
+            dataset(self.data, "search_val", self.seed),
+            self.data.batch_size,
+            device,
+            self.seed,
         )
 
     def result_from_state(self, state: dict[str, Any]) -> SearchResult:

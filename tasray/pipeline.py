@@ -75,8 +75,13 @@ class TeacherCache:
 
     def save(self, key: str, teacher: Teacher) -> None:
         buffer = io.BytesIO()
-        blob = {"spec": teacher.spec.to_dict(), "state": teacher.state(), "top1": teacher.top1,
-                "top5": teacher.top5, "seconds": teacher.seconds}
+        blob = {
+            "spec": teacher.spec.to_dict(),
+            "state": teacher.state(),
+            "top1": teacher.top1,
+            "top5": teacher.top5,
+            "seconds": teacher.seconds,
+        }
         torch.save(blob, buffer)
         path = self._file(key)
         self.filesystem.create_dir(posixpath.dirname(path), recursive=True)
@@ -97,7 +102,9 @@ def load_teacher_checkpoint(exp: Experiment, device: torch.device) -> Teacher:
         model.load_state_dict(torch.load(exp.teacher.checkpoint, map_location="cpu", weights_only=True))
     except (OSError, RuntimeError) as err:
         first = str(err).splitlines()[0]
-        raise TasrayError(f"teacher.checkpoint {exp.teacher.checkpoint}: not a {spec.model} state_dict ({first})")
+        raise TasrayError(
+            f"teacher.checkpoint {exp.teacher.checkpoint}: not a {spec.model} state_dict ({first})"
+        )
     model.eval().to(device)
     scores = evaluate(model, dataset(exp.data, "test", exp.seed), exp.data.eval_batch_size, device)
     return Teacher(spec, model.cpu(), scores["top1"], scores["top5"], 0.0)
@@ -138,22 +145,32 @@ class TrialPlan:
 
 def baseline_plans(exp: Experiment) -> list[TrialPlan]:
     """One trial per configured baseline; ids are stable so a resumed run recognises them."""
-    return [
-        TrialPlan(f"{b.method}-{i}-{b.transfer}", b.method, exp, i) for i, b in enumerate(exp.baselines)
-    ]
+    return [TrialPlan(f"{b.method}-{i}-{b.transfer}", b.method, exp, i) for i, b in enumerate(exp.baselines)]
 
 
 def retrain_job(plan: TrialPlan, spec: ArchSpec, teacher: Teacher, kept: list[list[int]] | None) -> TrainJob:
     exp, r = plan.experiment, plan.experiment.retrain
     settings = TrainSettings(
-        r.epochs, r.lr, r.momentum, r.weight_decay, exp.data.batch_size, exp.data.eval_batch_size,
-        plan.transfer, r.kd_lambda, r.kd_temperature,
+        r.epochs,
+        r.lr,
+        r.momentum,
+        r.weight_decay,
+        exp.data.batch_size,
+        exp.data.eval_batch_size,
+        plan.transfer,
+        r.kd_lambda,
+        r.kd_temperature,
     )
     needs_teacher = plan.transfer != "scratch"
     return TrainJob(
-        "retrain", spec, settings, exp.data, exp.seed,
+        "retrain",
+        spec,
+        settings,
+        exp.data,
+        exp.seed,
         teacher_state=teacher.state() if needs_teacher else None,
-        teacher_spec=teacher.spec if needs_teacher else None, kept_channels=kept,
+        teacher_spec=teacher.spec if needs_teacher else None,
+        kept_channels=kept,
     )
 
 
@@ -167,17 +184,27 @@ def run_trial(plan: TrialPlan, teacher: Teacher, runner: Runner) -> TrialRecord:
     is_tas = plan.baseline is None
     return TrialRecord.from_arch(
         found.spec,
-        experiment_id=exp.name, trial_id=plan.trial_id, method=plan.method, transfer=plan.transfer,
-        data_set=exp.data.name, seed=exp.seed, top1=trained.top1, top5=trained.top5,
+        experiment_id=exp.name,
+        trial_id=plan.trial_id,
+        method=plan.method,
+        transfer=plan.transfer,
+        data_set=exp.data.name,
+        seed=exp.seed,
+        top1=trained.top1,
+        top5=trained.top5,
         teacher_top1=teacher.top1,
         target_ratio=exp.search.target_ratio if is_tas else getattr(plan.baseline, "target_ratio", None),
         lambda_cost=exp.search.lambda_cost if is_tas else None,
         num_samples=exp.search.num_selected if is_tas else None,
         tolerance=exp.search.tolerance if is_tas else None,
-        search_seconds=found.search_seconds, train_seconds=trained.seconds,
+        search_seconds=found.search_seconds,
+        train_seconds=trained.seconds,
         search_history=[_history_row(h) for h in found.history] if is_tas else [],
-        started_at=started, finished_at=datetime.now(timezone.utc), host=socket.gethostname(),
-        tasray_version=__version__, config_hash=config_hash(exp, plan.method, plan.baseline_index),
+        started_at=started,
+        finished_at=datetime.now(timezone.utc),
+        host=socket.gethostname(),
+        tasray_version=__version__,
+        config_hash=config_hash(exp, plan.method, plan.baseline_index),
     )
 
 

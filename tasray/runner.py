@@ -29,7 +29,9 @@ class LocalRunner:
     """Runs each job in this process; with `checkpoint_dir`, saves every epoch and resumes from it."""
 
     def __init__(
-        self, device: torch.device | None = None, checkpoint_dir: str | Path | None = None,
+        self,
+        device: torch.device | None = None,
+        checkpoint_dir: str | Path | None = None,
         progress: bool | None = None,
     ) -> None:
         self.device = device or default_device()

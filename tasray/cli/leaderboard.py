@@ -15,14 +15,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "leaderboard", help="rank the pruning methods of a results store (rich table)"
     )
-    parser.add_argument("path", nargs="?", default="results",
-                        help="results store: a folder, one run in it, or a URI (default: results)")
+    parser.add_argument(
+        "path",
+        nargs="?",
+        default="results",
+        help="results store: a folder, one run in it, or a URI (default: results)",
+    )
     parser.add_argument("--data-set", help="only this data set, e.g. cifar10")
     parser.add_argument("--model", help="only this source model, e.g. cifar_resnet56")
-    parser.add_argument("--sort", default="top1",
-                        help=f"order inside FLOP buckets: {', '.join(SORT_KEYS)} (default top1)")
-    parser.add_argument("--format", default="table", dest="fmt",
-                        help=f"output format: {', '.join(FORMATS)} (default table)")
+    parser.add_argument(
+        "--sort", default="top1", help=f"order inside FLOP buckets: {', '.join(SORT_KEYS)} (default top1)"
+    )
+    parser.add_argument(
+        "--format", default="table", dest="fmt", help=f"output format: {', '.join(FORMATS)} (default table)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -35,6 +41,5 @@ def run(args: argparse.Namespace) -> int:
     if table.num_rows == 0:
         console.print(f"No results under {args.path} yet (run `tasray run EXPERIMENT.yaml`).")
         return 0
-    print_leaderboard(table, console, args.fmt, data_set=args.data_set, model=args.model,
-                      sort=args.sort)
+    print_leaderboard(table, console, args.fmt, data_set=args.data_set, model=args.model, sort=args.sort)
     return 0

@@ -8,9 +8,7 @@ from tasray.results.report import write_report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "report", help="write a Markdown report with plots from a results store"
-    )
+    parser = subparsers.add_parser("report", help="write a Markdown report with plots from a results store")
     parser.add_argument("path", help="results store: a folder, one run in it, or a URI")
     parser.add_argument("--out", required=True, help="folder to write report.md and its PNGs into")
     parser.set_defaults(func=run)

@@ -62,9 +62,7 @@ def check_data_exists(exp: Experiment) -> None:
     data, root = exp.data, Path(exp.data.root or "")
     if data.name == "npz" and not root.is_file():
         raise ConfigError(f"data.root = {data.root!r}: no such .npz file")
-    needs_dir = data.name == "imagenet" or (
-        data.name.startswith("cifar") and data.root and not data.download
-    )
+    needs_dir = data.name == "imagenet" or (data.name.startswith("cifar") and data.root and not data.download)
     if needs_dir and not root.is_dir():
         hint = "" if data.name == "imagenet" else " (set data.download: true to fetch it)"
         raise ConfigError(f"data.root = {data.root!r}: no such directory{hint}")

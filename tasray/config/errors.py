@@ -173,9 +173,7 @@ def describe(error: ErrorDetails, root: type[BaseModel]) -> Problem | Message:
     if kind == "extra_forbidden":
         parent = locate(root, loc[:-1])
         where = f"in {parent.path}" if parent.path else "at top level"
-        return Message(
-            f"unknown key {loc[-1]!r} {where}; allowed: {_allowed_keys(parent.annotation)}"
-        )
+        return Message(f"unknown key {loc[-1]!r} {where}; allowed: {_allowed_keys(parent.annotation)}")
     here = locate(root, loc)
     if kind == "missing":
         return Message(f"{here.path}: required key is missing")

@@ -71,9 +71,7 @@ class Experiment(Section):
             keeps_fraction = getattr(baseline, "keep_ratio", None) is not None
             if baseline.target_ratio is None and not keeps_fraction:
                 # Baselines prune to the same R as TAS unless told otherwise (Table 1, Table 3).
-                self.baselines[index] = baseline.model_copy(
-                    update={"target_ratio": self.search.target_ratio}
-                )
+                self.baselines[index] = baseline.model_copy(update={"target_ratio": self.search.target_ratio})
         return self
 
     def _check_sweep_values(self) -> None:

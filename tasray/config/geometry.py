@@ -76,8 +76,7 @@ def npz_geometry(path: Path) -> Geometry:
         raise ConfigError(f"data.root = {str(path)!r}: not a readable .npz file ({err})") from None
     if len(shape) not in (3, 4):
         raise ConfigError(
-            f"data.root = {str(path)!r}: x_train has shape {shape}; "
-            "expected (N, H, W, C) or (N, H, W)"
+            f"data.root = {str(path)!r}: x_train has shape {shape}; expected (N, H, W, C) or (N, H, W)"
         )
     channels = shape[3] if len(shape) == 4 else 1
     return channels, (shape[1], shape[2]), num_classes

@@ -253,7 +253,5 @@ class ResourcesConfig(Section):
         if self.use_gpu and self.gpus_per_worker == 0:
             self.gpus_per_worker = 1.0
         elif not self.use_gpu and self.gpus_per_worker > 0:
-            raise field_error(
-                "gpus_per_worker", self.gpus_per_worker, "must be 0 unless use_gpu is true"
-            )
+            raise field_error("gpus_per_worker", self.gpus_per_worker, "must be 0 unless use_gpu is true")
         return self

@@ -103,13 +103,9 @@ class SweepConfig(Section):
                 raise field_error(key, rng.spec(), "must be search.<field> or retrain.<field>")
             fields = SWEEPABLE_SECTIONS[section].model_fields
             if name not in fields:
-                raise field_error(
-                    key, rng.spec(), f"not a field of {section}; one of {', '.join(fields)}"
-                )
+                raise field_error(key, rng.spec(), f"not a field of {section}; one of {', '.join(fields)}")
             if rng.kind != "choice" and fields[name].annotation is not float:
-                raise field_error(
-                    key, rng.spec(), f"{rng.kind} needs a float field; use choice for {key}"
-                )
+                raise field_error(key, rng.spec(), f"{rng.kind} needs a float field; use choice for {key}")
         return space
 
     @model_validator(mode="after")

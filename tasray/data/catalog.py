@@ -32,7 +32,5 @@ def load_data(
     try:
         loader = DATASETS[name]
     except KeyError:
-        raise DataError(
-            f"unknown data set {name!r}; allowed: {', '.join(sorted(DATASETS))}"
-        ) from None
+        raise DataError(f"unknown data set {name!r}; allowed: {', '.join(sorted(DATASETS))}") from None
     return loader(root, download, augment)

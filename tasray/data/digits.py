@@ -18,9 +18,7 @@ SPLIT_SEED = 0
 DIGITS_POLICY = ShiftFlipPolicy(padding=1, flip=False)
 
 
-def load_digits(
-    root: str | None = None, download: bool = False, augment: bool = True
-) -> DataSplits:
+def load_digits(root: str | None = None, download: bool = False, augment: bool = True) -> DataSplits:
     """1,437 training and 360 test images (1×8×8), stratified 80/20, normalised by train stats.
 
     `root` and `download` are accepted for a uniform loader signature and ignored: the data ships

@@ -121,9 +121,7 @@ def _images(path: Path, key: str, array: np.ndarray) -> torch.Tensor:
 
 def _labels(path: Path, key: str, array: np.ndarray, num_images: int) -> torch.Tensor:
     if array.dtype.kind not in "iu":
-        raise DataError(
-            f"{path}: {key} has dtype {array.dtype}; labels must be integers (class indices)"
-        )
+        raise DataError(f"{path}: {key} has dtype {array.dtype}; labels must be integers (class indices)")
     if array.ndim != 1:
         raise DataError(f"{path}: {key} has shape {array.shape}; labels must be one-dimensional")
     if len(array) != num_images:
@@ -153,9 +151,7 @@ def _check_label_range(
     for key, values in labels.items():
         if values.min() < 0:
             position = int(values.argmin())
-            raise DataError(
-                f"{path}: {key}[{position}] is {int(values[position])}; labels must be >= 0"
-            )
+            raise DataError(f"{path}: {key}[{position}] is {int(values[position])}; labels must be >= 0")
     if class_names is None:
         num_classes = 1 + max(int(values.max()) for values in labels.values())
     else:

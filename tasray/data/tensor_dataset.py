@@ -23,9 +23,7 @@ class TensorImageDataset(Dataset):
         transform: Callable[[torch.Tensor], torch.Tensor],
     ) -> None:
         if images.ndim != 4 or len(images) != len(labels):
-            raise ValueError(
-                f"need N×C×H×W images and N labels, got {tuple(images.shape)} and {len(labels)}"
-            )
+            raise ValueError(f"need N×C×H×W images and N labels, got {tuple(images.shape)} and {len(labels)}")
         self.images = images
         self.labels = labels.long()
         self.transform = transform
@@ -36,8 +34,6 @@ class TensorImageDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         return self.transform(self.images[index]), int(self.labels[index])
 
-    def with_transform(
-        self, transform: Callable[[torch.Tensor], torch.Tensor]
-    ) -> TensorImageDataset:
+    def with_transform(self, transform: Callable[[torch.Tensor], torch.Tensor]) -> TensorImageDataset:
         """The same images and labels seen through another transform."""
         return TensorImageDataset(self.images, self.labels, transform)

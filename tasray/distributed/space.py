@@ -50,9 +50,7 @@ def make_search_algorithm(
     """
     points = [dict(point) for point in sweep.points_to_evaluate] or None
     if sweep.algorithm == "hyperopt" and sweep.space:
-        searcher = HyperOptSearch(
-            metric=metric, mode=mode, points_to_evaluate=points, random_state_seed=seed
-        )
+        searcher = HyperOptSearch(metric=metric, mode=mode, points_to_evaluate=points, random_state_seed=seed)
         return ConcurrencyLimiter(searcher, max_concurrent=sweep.max_concurrent)
     return BasicVariantGenerator(
         points_to_evaluate=points, max_concurrent=sweep.max_concurrent, random_state=seed

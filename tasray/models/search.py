@@ -292,8 +292,12 @@ class SearchableResNet(nn.Module):
         widths = [o[i] for o, i in zip(self.width_options, best, strict=False)]
         depths = [o[i] for o, i in zip(self.depth_options, best[len(widths) :], strict=True)]
         return ArchSpec(
-            self.spec.model, tuple(widths), tuple(depths), self.spec.in_channels,
-            self.spec.input_size, self.spec.num_classes,
+            self.spec.model,
+            tuple(widths),
+            tuple(depths),
+            self.spec.in_channels,
+            self.spec.input_size,
+            self.spec.num_classes,
         )
 
     @torch.no_grad()

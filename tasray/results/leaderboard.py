@@ -77,9 +77,7 @@ def build_leaderboards(
             label = name.replace("_", " ")
             frame = frame[frame[name] == value]
             if frame.empty:
-                raise TasrayError(
-                    f"no results for {label} {value!r}; present: {', '.join(present)}"
-                )
+                raise TasrayError(f"no results for {label} {value!r}; present: {', '.join(present)}")
     boards = []
     for (set_name, model_name), group in frame.groupby(["data_set", "model"], sort=True):
         boards.append(Leaderboard(set_name, model_name, rank(group, column, ascending)))

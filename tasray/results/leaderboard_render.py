@@ -63,20 +63,45 @@ DISPLAY_COLUMNS: list[tuple[str, Callable[[pd.Series], str], bool]] = [
 TOP1_INDEX = [header for header, _, _ in DISPLAY_COLUMNS].index("top-1")
 # Raw values for CSV: machine-readable, no formatting.
 CSV_COLUMNS = (
-    "data_set", "model", "bucket", "method", "transfer", "top1", "top5", "accuracy_drop", "flops",
-    "flop_ratio", "prune_ratio", "params", "experiment_id", "trial_id", "pareto", "best",
+    "data_set",
+    "model",
+    "bucket",
+    "method",
+    "transfer",
+    "top1",
+    "top5",
+    "accuracy_drop",
+    "flops",
+    "flop_ratio",
+    "prune_ratio",
+    "params",
+    "experiment_id",
+    "trial_id",
+    "pareto",
+    "best",
 )
 
 
 def rich_table(board: Leaderboard) -> Table:
     """A rich table of one leaderboard; bucket boundaries are section lines, best rows bold."""
-    table = Table(title=board.title, title_style="bold", caption=LEGEND, box=box.SIMPLE_HEAD,
-                  padding=(0, 1, 0, 1), collapse_padding=True, pad_edge=False)
+    table = Table(
+        title=board.title,
+        title_style="bold",
+        caption=LEGEND,
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 1),
+        collapse_padding=True,
+        pad_edge=False,
+    )
     for header, _, right in DISPLAY_COLUMNS:
         # on a narrow terminal only the trial id folds; everything else stays on one line
-        table.add_column(header, justify="right" if right else "left",
-                         no_wrap=header != "trial", overflow="fold",
-                         min_width=8 if header == "trial" else None)
+        table.add_column(
+            header,
+            justify="right" if right else "left",
+            no_wrap=header != "trial",
+            overflow="fold",
+            min_width=8 if header == "trial" else None,
+        )
     previous = None
     for _, row in board.rows.iterrows():
         cells = [cell(row) for _, cell, _ in DISPLAY_COLUMNS]

@@ -38,9 +38,7 @@ def _colors(methods: list[str]) -> dict[str, tuple]:
     return {method: palette(i % 10) for i, method in enumerate(methods)}
 
 
-def plot_accuracy_vs_flops(
-    rows: pd.DataFrame, published: pd.DataFrame, path: Path, title: str
-) -> Path:
+def plot_accuracy_vs_flops(rows: pd.DataFrame, published: pd.DataFrame, path: Path, title: str) -> Path:
     """Top-1 vs FLOPs per trial, each method's Pareto front as a step line, paper rows hollow."""
     figure = Figure(figsize=(7, 4.5))
     axes = figure.add_subplot()
@@ -52,15 +50,27 @@ def plot_accuracy_vs_flops(
         axes.scatter(flops, top1, color=colors[method], label=method_label(method), zorder=3)
         front = pareto_mask(flops, top1)
         order = np.argsort(flops[front])
-        axes.step(flops[front][order], top1[front][order], where="post", color=colors[method],
-                  alpha=0.7)
+        axes.step(flops[front][order], top1[front][order], where="post", color=colors[method], alpha=0.7)
     shown = published.dropna(subset=["top1"])
     if not shown.empty:
-        axes.scatter(shown["flops"] / 1e6, shown["top1"], facecolors="none", edgecolors="0.35",
-                     marker="D", label="published (paper)", zorder=2)
+        axes.scatter(
+            shown["flops"] / 1e6,
+            shown["top1"],
+            facecolors="none",
+            edgecolors="0.35",
+            marker="D",
+            label="published (paper)",
+            zorder=2,
+        )
         for _, row in shown.iterrows():
-            axes.annotate(row["label"], (row["flops"] / 1e6, row["top1"]), fontsize=7,
-                          color="0.35", xytext=(3, 3), textcoords="offset points")
+            axes.annotate(
+                row["label"],
+                (row["flops"] / 1e6, row["top1"]),
+                fontsize=7,
+                color="0.35",
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
     axes.set_xlabel("FLOPs (M multiply-accumulates)")
     axes.set_ylabel("top-1 accuracy (%)")
     axes.set_title(title)
@@ -80,13 +90,13 @@ def plot_search_trajectories(rows: pd.DataFrame, path: Path, title: str) -> Path
         full = (history["flops"] / history["flop_ratio"]).replace([np.inf], np.nan)
         label = f"{row['trial_id']} ({method_label(row['method'])})"
         ratio_axes.plot(history["epoch"], history["flop_ratio"], color=color, label=label)
-        ratio_axes.plot(history["epoch"], history["expected_flops"] / full, color=color,
-                        linestyle="--", alpha=0.6)
+        ratio_axes.plot(
+            history["epoch"], history["expected_flops"] / full, color=color, linestyle="--", alpha=0.6
+        )
         if pd.notna(row["target_ratio"]):
             ratio_axes.axhline(row["target_ratio"], color=color, linestyle=":", alpha=0.6)
         discrepancy_axes.plot(history["epoch"], history["discrepancy"], color=color)
-    ratio_axes.set_title("FLOP ratio: derived (solid), expected (dashed), target R (dotted)",
-                         fontsize=9)
+    ratio_axes.set_title("FLOP ratio: derived (solid), expected (dashed), target R (dotted)", fontsize=9)
     ratio_axes.set_xlabel("search epoch")
     ratio_axes.set_ylabel("FLOPs / unpruned FLOPs")
     discrepancy_axes.set_title("mean discrepancy (top-1 − top-2 probability)", fontsize=9)
@@ -103,8 +113,7 @@ def plot_search_trajectories(rows: pd.DataFrame, path: Path, title: str) -> Path
 def plot_arch_widths(archs: list[tuple[str, ArchSpec]], path: Path) -> Path:
     """Per conv: the unpruned width (grey) and the kept width (colour); dropped blocks show 0."""
     figure = Figure(figsize=(10, 2.6 * len(archs)))
-    for axes, (label, spec) in zip(np.atleast_1d(figure.subplots(len(archs), 1)), archs,
-                                   strict=True):
+    for axes, (label, spec) in zip(np.atleast_1d(figure.subplots(len(archs), 1)), archs, strict=True):
         full = np.array(spec.family.max_widths())
         kept = np.array(spec.widths) * used_convs(spec)
         positions = np.arange(len(full))
@@ -147,11 +156,9 @@ def plot_sweep(rows: pd.DataFrame, path: Path, title: str) -> Path:
             axes: Axes = grid[row_index, column]
             present = rows.dropna(subset=[name])
             for method, group in present.groupby("method"):
-                axes.scatter(group[name], group[metric], color=colors[method],
-                             label=method_label(method))
+                axes.scatter(group[name], group[metric], color=colors[method], label=method_label(method))
             if present.empty:
-                axes.text(0.5, 0.5, "not swept", ha="center", va="center",
-                          transform=axes.transAxes)
+                axes.text(0.5, 0.5, "not swept", ha="center", va="center", transform=axes.transAxes)
             elif name == "lambda_cost" and _spans_decades(present[name]):
                 axes.set_xscale("log")
             if name == "num_samples":

@@ -33,9 +33,7 @@ def load_published() -> pa.Table:
     """All published rows, with ``flop_ratio`` (kept FLOPs / unpruned FLOPs, 0..1) added."""
     source = resources.files("tasray.results").joinpath("published.csv")
     with source.open("rb") as handle:
-        table = pacsv.read_csv(
-            handle, convert_options=pacsv.ConvertOptions(column_types=PUBLISHED_TYPES)
-        )
+        table = pacsv.read_csv(handle, convert_options=pacsv.ConvertOptions(column_types=PUBLISHED_TYPES))
     kept = pc.subtract(1.0, pc.divide(table["prune_ratio"], 100.0))
     return table.append_column("flop_ratio", kept)
 

@@ -98,15 +98,27 @@ def _published_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) 
     published = _published_of(rows)
     headers = ["source", "method", "transfer", "top-1", "drop", "FLOPs", "pruned"]
     table_rows = [
-        ["measured", method_label(r["method"]), r["transfer"], format_percent(r["top1"]),
-         format_percent(r["accuracy_drop"]), format_flops(r["flops"]),
-         format_percent(100 * r["prune_ratio"], 1)]
+        [
+            "measured",
+            method_label(r["method"]),
+            r["transfer"],
+            format_percent(r["top1"]),
+            format_percent(r["accuracy_drop"]),
+            format_flops(r["flops"]),
+            format_percent(100 * r["prune_ratio"], 1),
+        ]
         for _, r in rows.sort_values(["flops", "top1"], ascending=False).iterrows()
     ]
     table_rows += [
-        [f"published (paper, Table {r['table']})", r["label"], "kd" if r["method"] in TAS_METHODS
-         else "–", format_percent(r["top1"]), format_percent(r["top1_drop"]),
-         format_flops(r["flops"]), format_percent(r["prune_ratio"], 1)]
+        [
+            f"published (paper, Table {r['table']})",
+            r["label"],
+            "kd" if r["method"] in TAS_METHODS else "–",
+            format_percent(r["top1"]),
+            format_percent(r["top1_drop"]),
+            format_flops(r["flops"]),
+            format_percent(r["prune_ratio"], 1),
+        ]
         for _, r in published.iterrows()
     ]
     table = markdown_table(headers, table_rows, [False, False, False, True, True, True, True])
@@ -142,8 +154,11 @@ def _widths_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> 
         return "No pruned network yet."
     best = pruned.sort_values("top1", ascending=False).groupby("method", sort=True).head(1)
     archs = [
-        (f"{method_label(r['method'])} {r['trial_id']}: top-1 {r['top1']:.2f}%, "
-         f"{format_flops(r['flops'])} FLOPs", ArchSpec.from_json(r["arch"]))
+        (
+            f"{method_label(r['method'])} {r['trial_id']}: top-1 {r['top1']:.2f}%, "
+            f"{format_flops(r['flops'])} FLOPs",
+            ArchSpec.from_json(r["arch"]),
+        )
         for _, r in best.sort_values("top1", ascending=False).iterrows()
     ]
     name = f"arch_widths-{slug}.png"
@@ -160,9 +175,18 @@ def _sweep_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> s
     ordered = searched.sort_values(["target_ratio", "lambda_cost", "num_samples", "trial_id"])
     table = markdown_table(
         ["trial", "method", "R", "λ_cost", "|I|", "FLOP ratio", "top-1"],
-        [[r["trial_id"], method_label(r["method"]), _number(r["target_ratio"]),
-          _number(r["lambda_cost"]), _number(r["num_samples"]), f"{r['flop_ratio']:.3f}",
-          format_percent(r["top1"])] for _, r in ordered.iterrows()],
+        [
+            [
+                r["trial_id"],
+                method_label(r["method"]),
+                _number(r["target_ratio"]),
+                _number(r["lambda_cost"]),
+                _number(r["num_samples"]),
+                f"{r['flop_ratio']:.3f}",
+                format_percent(r["top1"]),
+            ]
+            for _, r in ordered.iterrows()
+        ],
         [False, False, True, True, True, True, True],
     )
     return f"![sweep, {title}]({name})\n\n{table}"

@@ -74,6 +74,7 @@ SCHEMA = pa.schema(
     metadata={"tasray.schema_version": str(SCHEMA_VERSION)},
 )
 
+
 class RecordError(TasrayError, ValueError):
     """A results row with a missing or out-of-range field."""
 
@@ -113,9 +114,7 @@ class TrialRecord:
         for name in ("experiment_id", "trial_id"):
             value = getattr(self, name)
             if not isinstance(value, str) or not _SAFE_ID.match(value):
-                raise RecordError(
-                    f"{name} = {value!r}; use letters, digits and _.=- (it names a file)"
-                )
+                raise RecordError(f"{name} = {value!r}; use letters, digits and _.=- (it names a file)")
         if self.method not in METHODS:
             raise RecordError(f"method = {self.method!r}; allowed: {', '.join(METHODS)}")
         if self.transfer not in TRANSFERS:
@@ -187,9 +186,7 @@ class TrialRecord:
 def _history_entry(entry: dict[str, Any], index: int) -> dict[str, Any]:
     if not isinstance(entry, dict) or set(entry) != set(HISTORY_KEYS):
         got = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
-        raise RecordError(
-            f"search_history[{index}] needs exactly the keys {list(HISTORY_KEYS)}; got {got}"
-        )
+        raise RecordError(f"search_history[{index}] needs exactly the keys {list(HISTORY_KEYS)}; got {got}")
     return {k: int(entry[k]) if k == "epoch" else float(entry[k]) for k in HISTORY_KEYS}
 
 

@@ -20,8 +20,12 @@ class EpochProgress:
     def __enter__(self) -> EpochProgress:
         if self.enabled:
             self.progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TextColumn("{task.fields[metrics]}"), transient=False,
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[metrics]}"),
+                transient=False,
             )
             self.progress.start()
             self.task = self.progress.add_task(self.name, total=self.total, completed=self.done, metrics="")

@@ -74,8 +74,14 @@ class SearchStage(Stage):
     name = "search"
 
     def __init__(
-        self, full_spec: ArchSpec, settings: SearchSettings, train_set: Dataset, val_set: Dataset,
-        batch_size: int, device: torch.device, seed: int = 0,
+        self,
+        full_spec: ArchSpec,
+        settings: SearchSettings,
+        train_set: Dataset,
+        val_set: Dataset,
+        batch_size: int,
+        device: torch.device,
+        seed: int = 0,
     ) -> None:
         super().__init__(settings.epochs)
         self.settings, self.device = settings, device
@@ -90,15 +96,20 @@ class SearchStage(Stage):
         self.train_loader = make_loader(train_set, batch_size, shuffle=True, seed=seed)
         self.val_loader = make_loader(val_set, batch_size, shuffle=True, seed=seed + 1)
         self.weight_optimizer, self.scheduler = sgd_cosine(
-            self.network.weight_parameters(), settings.weight_lr, settings.weight_momentum,
-            settings.weight_decay, settings.epochs * len(self.train_loader),
+            self.network.weight_parameters(),
+            settings.weight_lr,
+            settings.weight_momentum,
+            settings.weight_decay,
+            settings.epochs * len(self.train_loader),
         )
         self.arch_optimizer = torch.optim.Adam(
             self.network.arch_parameters(), lr=settings.arch_lr, weight_decay=settings.arch_weight_decay
         )
         self.stateful = {
-            "network": self.network, "weight_optimizer": self.weight_optimizer,
-            "scheduler": self.scheduler, "arch_optimizer": self.arch_optimizer,
+            "network": self.network,
+            "weight_optimizer": self.weight_optimizer,
+            "scheduler": self.scheduler,
+            "arch_optimizer": self.arch_optimizer,
         }
 
     def extra_state(self) -> dict[str, Any]:
@@ -127,8 +138,12 @@ class SearchStage(Stage):
     def arch_step(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         out = self.network(images)
         derived_ratio = count_flops(self.network.derive_arch()) / self.full_flops
-        cost = cost_loss(out.expected_flops / self.full_flops, derived_ratio, self.settings.target_ratio,
-                         self.settings.tolerance)
+        cost = cost_loss(
+            out.expected_flops / self.full_flops,
+            derived_ratio,
+            self.settings.target_ratio,
+            self.settings.tolerance,
+        )
         loss = F.cross_entropy(out.logits, targets) + self.settings.lambda_cost * cost
         self.arch_optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -153,13 +168,16 @@ class SearchStage(Stage):
         seconds = time.perf_counter() - start
         self.seconds += seconds
         return {
-            "epoch": epoch, "tau": self.network.tau, "loss": float(train_loss) / (step + 1),
-            "flops": float(flops), "flop_ratio": flops / self.full_flops,
+            "epoch": epoch,
+            "tau": self.network.tau,
+            "loss": float(train_loss) / (step + 1),
+            "flops": float(flops),
+            "flop_ratio": flops / self.full_flops,
             "expected_flops": float(self.network.expected_flops().detach()),
             "discrepancy": self.network.discrepancy(),
-            "val_top1": 100 * float(val_totals[1]) / max(float(val_totals[2]), 1.0), "seconds": seconds,
+            "val_top1": 100 * float(val_totals[1]) / max(float(val_totals[2]), 1.0),
+            "seconds": seconds,
         }
 
     def result(self) -> SearchResult:
         return SearchResult(self.network.derive_arch(), self.history, self.seconds)
-

@@ -69,9 +69,16 @@ class TrainStage(Stage):
     name = "train"
 
     def __init__(
-        self, spec: ArchSpec, settings: TrainSettings, train_set: Dataset, eval_set: Dataset,
-        device: torch.device, seed: int = 0, teacher: PrunedResNet | None = None,
-        kept_channels: list[list[int]] | None = None, name: str | None = None,
+        self,
+        spec: ArchSpec,
+        settings: TrainSettings,
+        train_set: Dataset,
+        eval_set: Dataset,
+        device: torch.device,
+        seed: int = 0,
+        teacher: PrunedResNet | None = None,
+        kept_channels: list[list[int]] | None = None,
+        name: str | None = None,
     ) -> None:
         super().__init__(settings.epochs)
         if settings.transfer != "scratch" and teacher is None:
@@ -89,7 +96,10 @@ class TrainStage(Stage):
             self.model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
         self.loader = make_loader(train_set, settings.batch_size, shuffle=True, seed=seed)
         self.optimizer, self.scheduler = sgd_cosine(
-            self.model.parameters(), settings.lr, settings.momentum, settings.weight_decay,
+            self.model.parameters(),
+            settings.lr,
+            settings.momentum,
+            settings.weight_decay,
             settings.epochs * len(self.loader),
         )
         self.kd = KDLoss(settings.kd_lambda, settings.kd_temperature) if settings.transfer == "kd" else None
@@ -125,16 +135,28 @@ class TrainStage(Stage):
         self.seconds += seconds
         count = float(totals[2])
         return {
-            "epoch": epoch, "loss": float(totals[0]) / count, "train_top1": 100 * float(totals[1]) / count,
-            "top1": scores["top1"], "top5": scores["top5"], "eval_loss": scores["loss"],
-            "images_per_s": count / max(train_seconds, 1e-9), "seconds": seconds,
+            "epoch": epoch,
+            "loss": float(totals[0]) / count,
+            "train_top1": 100 * float(totals[1]) / count,
+            "top1": scores["top1"],
+            "top5": scores["top5"],
+            "eval_loss": scores["loss"],
+            "images_per_s": count / max(train_seconds, 1e-9),
+            "seconds": seconds,
         }
 
     def result(self) -> TrainResult:
         last = self.history[-1] if self.history else {}
         model = unwrap(self.model).cpu().eval()
         return TrainResult(
-            spec=self.spec, model=model, top1=last.get("top1", float("nan")), top5=last.get("top5", float("nan")),
-            flops=count_flops(self.spec), params=count_params(self.spec), flop_ratio=flop_ratio(self.spec),
-            seconds=self.seconds, images_per_s=last.get("images_per_s", float("nan")), history=self.history,
+            spec=self.spec,
+            model=model,
+            top1=last.get("top1", float("nan")),
+            top5=last.get("top5", float("nan")),
+            flops=count_flops(self.spec),
+            params=count_params(self.spec),
+            flop_ratio=flop_ratio(self.spec),
+            seconds=self.seconds,
+            images_per_s=last.get("images_per_s", float("nan")),
+            history=self.history,
         )

@@ -117,4 +117,3 @@ def inherit_weights(
     last = stage_output_conv(spec.family, len(spec.depths) - 1, spec.depths[-1])
     student.fc.weight.copy_(teacher.fc.weight[:, torch.tensor(kept[last])])
     student.fc.bias.copy_(teacher.fc.bias)
-

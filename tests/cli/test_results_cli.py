@@ -16,9 +16,17 @@ from tasray.results.store import ResultsStore
 def _record(trial_id: str, method: str, keep: float, top1: float) -> TrialRecord:
     full = ArchSpec.full("cifar_resnet20", 10)
     arch = replace(full, widths=tuple(max(1, round(w * keep)) for w in full.widths))
-    return TrialRecord.from_arch(arch, experiment_id="run-1", trial_id=trial_id, method=method,
-                                 transfer="kd", data_set="cifar10", seed=0, top1=top1,
-                                 teacher_top1=92.5)
+    return TrialRecord.from_arch(
+        arch,
+        experiment_id="run-1",
+        trial_id=trial_id,
+        method=method,
+        transfer="kd",
+        data_set="cifar10",
+        seed=0,
+        top1=top1,
+        teacher_top1=92.5,
+    )
 
 
 @pytest.fixture
@@ -78,7 +86,9 @@ def test_report_writes_markdown_and_pngs(store: Path, tmp_path: Path, capsys) ->
     assert "## Measured vs. published" in (out / "report.md").read_text()
     # no search history was recorded, so no trajectory figure
     assert sorted(p.name.split("-")[0] for p in out.glob("*.png")) == [
-        "accuracy_vs_flops", "arch_widths", "sweep"
+        "accuracy_vs_flops",
+        "arch_widths",
+        "sweep",
     ]
 
 

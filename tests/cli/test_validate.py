@@ -23,9 +23,7 @@ def test_every_experiment_file_validates(path, capsys):
     assert main(["validate", str(path), "--skip-data-check"]) == 0
     assert path.stem in capsys.readouterr().out
     summary = dry_run(load_experiment(path), check_data=False)
-    spec = ArchSpec.full(
-        summary.model, summary.geometry[2], summary.geometry[0], summary.geometry[1]
-    )
+    spec = ArchSpec.full(summary.model, summary.geometry[2], summary.geometry[0], summary.geometry[1])
     assert summary.flops == count_flops(spec) > 0
     assert summary.params > 0 and summary.total_trials >= 1
 

@@ -29,9 +29,7 @@ def write(tmp_path: Path, text: str, name: str = "exp.yaml") -> Path:
 
 
 def minimal(**sections) -> Experiment:
-    return Experiment.model_validate(
-        {"name": "demo", "model": {"name": "cifar_resnet20"}, **sections}
-    )
+    return Experiment.model_validate({"name": "demo", "model": {"name": "cifar_resnet20"}, **sections})
 
 
 def test_defaults_are_the_papers_cifar_settings():
@@ -78,10 +76,7 @@ def test_baselines_default_to_the_search_target_ratio():
 
 def test_use_gpu_without_a_count_means_one_gpu():
     assert minimal(resources={"use_gpu": True}).resources.gpus_per_worker == 1.0
-    assert (
-        minimal(resources={"use_gpu": True, "gpus_per_worker": 0.5}).resources.gpus_per_worker
-        == 0.5
-    )
+    assert minimal(resources={"use_gpu": True, "gpus_per_worker": 0.5}).resources.gpus_per_worker == 0.5
 
 
 def test_teacher_epochs_zero_is_fine_with_a_checkpoint():
@@ -167,9 +162,7 @@ def test_with_values_returns_a_revalidated_copy():
 def test_with_values_accepts_a_valid_point_of_two_dependent_ranges():
     # Bounds are checked against the loaded experiment, not again against each trial's values.
     space = {"search.tau_min": {"uniform": [0.05, 1.0]}, "search.tau_max": {"uniform": [0.5, 10.0]}}
-    trial = minimal(sweep={"space": space}).with_values(
-        {"search.tau_min": 0.2, "search.tau_max": 0.6}
-    )
+    trial = minimal(sweep={"space": space}).with_values({"search.tau_min": 0.2, "search.tau_max": 0.6})
     assert (trial.search.tau_min, trial.search.tau_max) == (0.2, 0.6)
 
 
@@ -251,9 +244,7 @@ def test_npz_geometry_errors_name_the_file(tmp_path, content, expected):
     path = tmp_path / "bad.npz"
     if content is not None:
         np.savez(path, **content)
-    with pytest.raises(
-        ConfigError, match=re.escape(f"data.root = '{path}': ") + ".*" + re.escape(expected)
-    ):
+    with pytest.raises(ConfigError, match=re.escape(f"data.root = '{path}': ") + ".*" + re.escape(expected)):
         dataset_geometry(DataConfig(name="npz", root=str(path)))
 
 

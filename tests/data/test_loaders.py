@@ -16,8 +16,7 @@ def _epoch(loader, epoch):
 
 def _same(first, second):
     return len(first) == len(second) and all(
-        torch.equal(a, c) and torch.equal(b, d)
-        for (a, b), (c, d) in zip(first, second, strict=True)
+        torch.equal(a, c) and torch.equal(b, d) for (a, b), (c, d) in zip(first, second, strict=True)
     )
 
 
@@ -76,9 +75,7 @@ def test_epochs_need_a_loader_from_make_loader():
 
 
 def test_single_process_group_uses_a_distributed_sampler(tmp_path):
-    dist.init_process_group(
-        "gloo", init_method=f"file://{tmp_path / 'rendezvous'}", rank=0, world_size=1
-    )
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'rendezvous'}", rank=0, world_size=1)
     try:
         loader = make_loader(TensorDataset(torch.arange(10)), 4, shuffle=True, seed=2)
         assert isinstance(loader.sampler, DistributedSampler)
@@ -94,14 +91,11 @@ def test_single_process_group_uses_a_distributed_sampler(tmp_path):
 
 
 def _rank_worker(rank: int, folder: str) -> None:
-    dist.init_process_group(
-        "gloo", init_method=f"file://{folder}/rendezvous", rank=rank, world_size=2
-    )
+    dist.init_process_group("gloo", init_method=f"file://{folder}/rendezvous", rank=rank, world_size=2)
     try:
         loader = make_loader(TensorDataset(torch.arange(12)), 4, shuffle=True, seed=9)
         seen = {
-            epoch: torch.cat([b[0] for b in _epoch_batches(loader, epoch)]).tolist()
-            for epoch in range(2)
+            epoch: torch.cat([b[0] for b in _epoch_batches(loader, epoch)]).tolist() for epoch in range(2)
         }
     finally:
         dist.destroy_process_group()

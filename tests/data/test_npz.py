@@ -68,9 +68,7 @@ def test_one_channel_28px_file_nhwc_and_nhw_load_alike(tmp_path):
         assert (data.in_channels, data.input_size, data.num_classes) == (1, (28, 28), 10)
         assert data.class_names is None
         assert data.train[0][0].shape == (1, 28, 28)
-        assert _steps(data.train)[0] is RandomShift and RandomHorizontalFlip not in _steps(
-            data.train
-        )
+        assert _steps(data.train)[0] is RandomShift and RandomHorizontalFlip not in _steps(data.train)
     assert torch.equal(_stack(with_axis.test), _stack(without_axis.test))
 
 

@@ -22,9 +22,17 @@ def history(epochs: int, start_ratio: float = 1.0, end_ratio: float = 0.5) -> li
     rows = []
     for epoch in range(epochs):
         ratio = start_ratio + (end_ratio - start_ratio) * epoch / max(1, epochs - 1)
-        rows.append(dict(epoch=epoch, flops=ratio * full, flop_ratio=ratio,
-                         expected_flops=(ratio + 0.05) * full, discrepancy=0.1 + 0.05 * epoch,
-                         val_top1=50.0 + 4 * epoch, tau=10.0 - epoch))
+        rows.append(
+            dict(
+                epoch=epoch,
+                flops=ratio * full,
+                flop_ratio=ratio,
+                expected_flops=(ratio + 0.05) * full,
+                discrepancy=0.1 + 0.05 * epoch,
+                val_top1=50.0 + 4 * epoch,
+                tau=10.0 - epoch,
+            )
+        )
     return rows
 
 
@@ -43,15 +51,30 @@ def record(
     arch = extra.pop("arch", None) or slim(model, keep, 100 if data_set == "cifar100" else 10)
     searched = method.startswith("tas")
     defaults = dict(
-        transfer="kd", seed=0, teacher_top1=92.5, top5=99.0,
-        target_ratio=keep if searched else None, lambda_cost=2.0 if searched else None,
-        num_samples=3 if searched else None, tolerance=0.05 if searched else None,
-        search_history=history(4, 1.0, keep ** 2) if searched else [],
-        search_seconds=12.5 if searched else None, train_seconds=30.0,
+        transfer="kd",
+        seed=0,
+        teacher_top1=92.5,
+        top5=99.0,
+        target_ratio=keep if searched else None,
+        lambda_cost=2.0 if searched else None,
+        num_samples=3 if searched else None,
+        tolerance=0.05 if searched else None,
+        search_history=history(4, 1.0, keep**2) if searched else [],
+        search_seconds=12.5 if searched else None,
+        train_seconds=30.0,
         started_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
         finished_at=datetime(2026, 1, 1, 0, 5, tzinfo=timezone.utc),
-        host="node-1", tasray_version="0.1.0", config_hash="abc123",
+        host="node-1",
+        tasray_version="0.1.0",
+        config_hash="abc123",
     )
     defaults.update(extra)
-    return TrialRecord.from_arch(arch, experiment_id=experiment_id, trial_id=trial_id,
-                                 method=method, data_set=data_set, top1=top1, **defaults)
+    return TrialRecord.from_arch(
+        arch,
+        experiment_id=experiment_id,
+        trial_id=trial_id,
+        method=method,
+        data_set=data_set,
+        top1=top1,
+        **defaults,
+    )

@@ -45,11 +45,19 @@ def test_one_board_per_data_set_and_model_bucketed_and_ranked(table: pa.Table) -
     assert rows["trial_id"].tolist() == ["unpruned", "tas", "random", "fixed", "tas-w"]
     assert rows["bucket"].tolist() == [100, 40, 40, 40, 20]
     assert rows.set_index("trial_id")["best"].to_dict() == {
-        "unpruned": True, "tas": True, "random": False, "fixed": False, "tas-w": True,
+        "unpruned": True,
+        "tas": True,
+        "random": False,
+        "fixed": False,
+        "tas-w": True,
     }
     # fixed has tas's FLOPs and less accuracy; every other row trades FLOPs for accuracy
     assert rows.set_index("trial_id")["pareto"].to_dict() == {
-        "unpruned": True, "tas": True, "random": True, "fixed": False, "tas-w": True,
+        "unpruned": True,
+        "tas": True,
+        "random": True,
+        "fixed": False,
+        "tas-w": True,
     }
 
 

@@ -22,12 +22,19 @@ def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for rec in [
         record("unpruned", "unpruned", 1.0, 92.5),
         record("tas-r5", "tas", 0.7, 92.0, experiment_id="sweep", target_ratio=0.5),
-        record("tas-r7", "tas", 0.8, 92.3, experiment_id="sweep", target_ratio=0.7,
-               lambda_cost=4.0, num_samples=4),
+        record(
+            "tas-r7",
+            "tas",
+            0.8,
+            92.3,
+            experiment_id="sweep",
+            target_ratio=0.7,
+            lambda_cost=4.0,
+            num_samples=4,
+        ),
         record("tas-d", "tas_d", 1.0, 91.0, arch=slim("cifar_resnet20", 1.0, depths=(2, 1, 3))),
         record("fixed", "fixed_ratio", 0.7, 90.5),
-        record("c44", "random_search", 0.6, 91.5, model="cifar_resnet44",
-               arch=slim("cifar_resnet44", 0.6)),
+        record("c44", "random_search", 0.6, 91.5, model="cifar_resnet44", arch=slim("cifar_resnet44", 0.6)),
     ]:
         store.append(rec)
     return root
@@ -44,9 +51,14 @@ def test_every_link_resolves_to_a_png_that_is_not_blank(report: Path) -> None:
     # resnet20 has TAS trials (trajectories, sweep); resnet44 only a random-search net
     assert sorted(links) == [
         f"{kind}-cifar10-cifar_resnet{depth}.png"
-        for kind, depth in [("accuracy_vs_flops", 20), ("accuracy_vs_flops", 44),
-                            ("arch_widths", 20), ("arch_widths", 44),
-                            ("search_trajectories", 20), ("sweep", 20)]
+        for kind, depth in [
+            ("accuracy_vs_flops", 20),
+            ("accuracy_vs_flops", 44),
+            ("arch_widths", 20),
+            ("arch_widths", 44),
+            ("search_trajectories", 20),
+            ("sweep", 20),
+        ]
     ]
     assert {report.parent / link for link in links} == set(report.parent.glob("*.png"))
     for link in links:
@@ -57,14 +69,17 @@ def test_every_link_resolves_to_a_png_that_is_not_blank(report: Path) -> None:
 
 def test_report_has_leaderboard_published_rows_and_sweep(report: Path) -> None:
     text = report.read_text()
-    for heading in ("## Leaderboard", "## Measured vs. published", "## Accuracy vs. FLOPs",
-                    "## Search trajectories", "## Widths of the best pruned networks",
-                    "## Effect of R, λ_cost and |I|"):
+    for heading in (
+        "## Leaderboard",
+        "## Measured vs. published",
+        "## Accuracy vs. FLOPs",
+        "## Search trajectories",
+        "## Widths of the best pruned networks",
+        "## Effect of R, λ_cost and |I|",
+    ):
         assert heading in text
     resnet20 = text.split("## Measured vs. published")[1].split("### cifar10 · cifar_resnet44")[0]
-    assert "| published (paper, Table 3) | LCCL [7] | – | 91.68% | 1.06% | 2.61E7 | 36.0% |" in (
-        resnet20
-    )
+    assert "| published (paper, Table 3) | LCCL [7] | – | 91.68% | 1.06% | 2.61E7 | 36.0% |" in (resnet20)
     assert "| measured | TAS | kd | 92.30% |" in resnet20
     assert "The paper reports no numbers for this data set and model." in text
     sweep = text.split("## Effect of R")[1]
@@ -84,8 +99,7 @@ def test_empty_store_or_bad_out_writes_nothing(tmp_path: Path, store_root: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
-def test_a_failing_figure_leaves_no_partial_report(tmp_path: Path, store_root: Path,
-                                                    monkeypatch) -> None:
+def test_a_failing_figure_leaves_no_partial_report(tmp_path: Path, store_root: Path, monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("plot failed")
 

@@ -1,0 +1,39 @@
+import pytest
+
+from baselines.random_search import random_search, sample_specs
+from tasray.arch import ArchSpec
+from tasray.config import load_experiment
+from tasray.errors import TasrayError
+from tasray.methods import MethodContext
+from tasray.models.search import SearchSpace
+from tasray.pipeline import full_spec
+from tasray.runner import LocalRunner
+from tasray.tas.cost import flop_ratio
+
+
+@pytest.mark.parametrize("target", [0.3, 0.5, 0.8])
+def test_samples_are_distinct_inside_the_flop_band_and_reproducible(target: float) -> None:
+    full = ArchSpec.full("cifar_resnet56", 10, 3, (32, 32))
+    specs = sample_specs(full, SearchSpace(), 8, target, 0.05, seed=1)
+    assert len(set(specs)) == 8
+    assert all(0.95 * target <= flop_ratio(s) <= 1.05 * target for s in specs)
+    assert specs == sample_specs(full, SearchSpace(), 8, target, 0.05, seed=1)
+    assert specs != sample_specs(full, SearchSpace(), 8, target, 0.05, seed=2)
+
+
+def test_an_unreachable_band_is_a_clear_error() -> None:
+    full = ArchSpec.full("cifar_resnet20", 10, 3, (32, 32))
+    with pytest.raises(TasrayError, match="random_search found 0 of 2 architectures"):
+        sample_specs(full, SearchSpace(width_ratios=(0.9, 1.0), min_depth=3), 2, 0.1, 0.05, seed=0)
+
+
+def test_picks_the_candidate_with_the_best_validation_accuracy(tmp_path) -> None:
+    exp = load_experiment(
+        "experiments/quickstart.yaml", ["baselines.1.num_candidates=2", f"storage_path={tmp_path}"]
+    )
+    ctx = MethodContext(exp, full_spec(exp), None, 90.0, LocalRunner(progress=False), exp.baselines[1])
+    result = random_search(ctx)
+    best = max(result.history, key=lambda h: h["val_top1"])
+    assert len(result.history) == 2 and result.history[best["candidate"]] is best
+    assert flop_ratio(result.spec) == pytest.approx(best["flop_ratio"])
+    assert best["val_top1"] > 20  # one epoch on D_train, scored on D_val

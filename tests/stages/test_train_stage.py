@@ -1,0 +1,86 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tasray.arch import ArchSpec
+from tasray.stages.kd import KDLoss
+from tasray.stages.train import TrainSettings, TrainStage
+from tasray.stages.transfer import L1Norm, inherit_weights, select_channels
+
+
+@pytest.fixture(scope="module")
+def teacher(digits, digits_spec):
+    stage = TrainStage(
+        digits_spec, TrainSettings(epochs=2, batch_size=64), digits.train, digits.test, torch.device("cpu")
+    )
+    return stage.fit(progress=False).result()
+
+
+def test_teacher_learns_digits(teacher) -> None:
+    assert teacher.top1 > 60  # chance is 10 %
+    assert teacher.flop_ratio == 1.0 and len(teacher.history) == 2
+
+
+def half_spec(full: ArchSpec) -> ArchSpec:
+    return ArchSpec(
+        full.model, [max(1, w // 2) for w in full.widths], (2, 2, 2), full.in_channels, full.input_size, 10
+    )
+
+
+def test_init_transfer_of_the_full_spec_reproduces_the_teacher(teacher, digits) -> None:
+    student = type(teacher.model)(teacher.spec)
+    inherit_weights(student, teacher.model)
+    x = torch.stack([digits.test[i][0] for i in range(16)])
+    torch.testing.assert_close(student.eval()(x), teacher.model.eval()(x))
+
+
+def test_init_transfer_keeps_the_selected_filters(teacher) -> None:
+    spec = half_spec(teacher.spec)
+    kept = select_channels(teacher.model, spec, L1Norm())
+    student = type(teacher.model)(spec)
+    inherit_weights(student, teacher.model, kept)
+    stem = teacher.model.stem[0].weight
+    assert kept[0] == sorted(stem.abs().sum((1, 2, 3)).topk(spec.widths[0]).indices.tolist())
+    torch.testing.assert_close(student.stem[0].weight, stem[torch.tensor(kept[0])])
+
+
+def test_kd_loss_matches_a_hand_computation() -> None:
+    student, teacher = torch.tensor([[1.0, 2.0, 0.5]]), torch.tensor([[0.2, 3.0, 1.0]])
+    target, lam, temp = torch.tensor([1]), 0.9, 4.0
+    soft = [torch.exp(teacher[0, i] / temp) for i in range(3)]
+    soft = [s / sum(soft) for s in soft]
+    log_q = [student[0, i] / temp - torch.logsumexp(student[0] / temp, 0) for i in range(3)]
+    match = -sum(soft[i] * log_q[i] for i in range(3))
+    ce = -(student[0, 1] - torch.logsumexp(student[0], 0))
+    assert float(KDLoss(lam, temp)(student, teacher, target)) == pytest.approx(
+        float(lam * ce + (1 - lam) * match)
+    )
+    assert float(KDLoss(1.0, temp)(student, teacher, target)) == pytest.approx(
+        float(F.cross_entropy(student, target))
+    )
+
+
+@pytest.mark.parametrize("transfer", ["init", "kd"])
+def test_retraining_with_transfer_learns(teacher, digits, transfer: str) -> None:
+    settings = TrainSettings(epochs=1, batch_size=64, transfer=transfer)
+    stage = TrainStage(
+        half_spec(teacher.spec),
+        settings,
+        digits.train,
+        digits.test,
+        torch.device("cpu"),
+        teacher=teacher.model,
+    )
+    result = stage.fit(progress=False).result()
+    assert result.top1 > 40 and 0 < result.flop_ratio < 0.5
+
+
+def test_transfer_without_a_teacher_is_refused(digits, digits_spec) -> None:
+    with pytest.raises(ValueError, match="needs the teacher"):
+        TrainStage(
+            digits_spec,
+            TrainSettings(epochs=1, transfer="kd"),
+            digits.train,
+            digits.test,
+            torch.device("cpu"),
+        )
