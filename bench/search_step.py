@@ -97,9 +97,8 @@ def main() -> None:
         return
     memory = "peak CUDA MiB" if args.device.startswith("cuda") else "peak RSS MiB"
     print(f"batch {args.batch}, {args.size}x{args.size}x3, device {args.device}, {args.iters} iterations")
-    print(
-        f"{'model':<16}{'plain s/it':>11}{'search s/it':>12}{'time ratio':>11}{memory + ' p/s':>22}{'mem ratio':>10}"
-    )
+    header = f"{'model':<16}{'plain s/it':>11}{'search s/it':>12}{'time ratio':>11}"
+    print(header + f"{memory + ' p/s':>22}{'mem ratio':>10}")
     for model in args.models:
         result = {}
         for mode in ("plain", "search"):
@@ -123,9 +122,8 @@ def main() -> None:
         print(
             f"{model:<16}{p['seconds']:>11.3f}{s['seconds']:>12.3f}{s['seconds'] / p['seconds']:>11.2f}"
             f"{p['peak_mb']:>11.0f}/{s['peak_mb']:<10.0f}{s['peak_mb'] / p['peak_mb']:>10.2f}"
-            + (
-                f"   images/s plain {2 * args.batch / p['seconds']:.0f}, search {2 * args.batch / s['seconds']:.0f}"
-            )
+            + f"   images/s plain {2 * args.batch / p['seconds']:.0f}"
+            + f", search {2 * args.batch / s['seconds']:.0f}"
         )
 
 

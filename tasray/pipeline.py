@@ -19,7 +19,7 @@ from tasray.arch import ArchSpec
 from tasray.config import Experiment, config_hash, dataset_geometry, teacher_key
 from tasray.errors import TasrayError
 from tasray.jobs import TrainJob, dataset
-from tasray.methods import MethodContext, get_method
+from tasray.methods import MethodContext, MethodResult, get_method
 from tasray.models.resnet import PrunedResNet
 from tasray.results.schema import TrialRecord
 from tasray.results.store import resolve_path
@@ -104,7 +104,7 @@ def load_teacher_checkpoint(exp: Experiment, device: torch.device) -> Teacher:
         first = str(err).splitlines()[0]
         raise TasrayError(
             f"teacher.checkpoint {exp.teacher.checkpoint}: not a {spec.model} state_dict ({first})"
-        )
+        ) from None
     model.eval().to(device)
     scores = evaluate(model, dataset(exp.data, "test", exp.seed), exp.data.eval_batch_size, device)
     return Teacher(spec, model.cpu(), scores["top1"], scores["top5"], 0.0)
@@ -174,12 +174,17 @@ def retrain_job(plan: TrialPlan, spec: ArchSpec, teacher: Teacher, kept: list[li
     )
 
 
-def run_trial(plan: TrialPlan, teacher: Teacher, runner: Runner) -> TrialRecord:
-    """Method → ArchSpec → retraining with the trial's transfer → one results row."""
-    started = datetime.now(timezone.utc)
+def find_architecture(plan: TrialPlan, teacher: Teacher, runner: Runner) -> MethodResult:
+    """Run the trial's pruning method: an ArchSpec (and the teacher filters it keeps)."""
+    context = MethodContext(plan.experiment, teacher.spec, teacher.model, teacher.top1, runner, plan.baseline)
+    return get_method(plan.method)(context)
+
+
+def retrain_and_record(
+    plan: TrialPlan, found: MethodResult, teacher: Teacher, runner: Runner, started: datetime
+) -> TrialRecord:
+    """Retrain the found architecture with the trial's transfer and describe it as one results row."""
     exp = plan.experiment
-    context = MethodContext(exp, teacher.spec, teacher.model, teacher.top1, runner, plan.baseline)
-    found = get_method(plan.method)(context)
     trained = runner.run(retrain_job(plan, found.spec, teacher, found.kept_channels))
     is_tas = plan.baseline is None
     return TrialRecord.from_arch(
@@ -206,6 +211,12 @@ def run_trial(plan: TrialPlan, teacher: Teacher, runner: Runner) -> TrialRecord:
         tasray_version=__version__,
         config_hash=config_hash(exp, plan.method, plan.baseline_index),
     )
+
+
+def run_trial(plan: TrialPlan, teacher: Teacher, runner: Runner) -> TrialRecord:
+    """Method → ArchSpec → retraining with the trial's transfer → one results row."""
+    started = datetime.now(timezone.utc)
+    return retrain_and_record(plan, find_architecture(plan, teacher, runner), teacher, runner, started)
 
 
 def _history_row(entry: dict[str, float]) -> dict[str, float]:

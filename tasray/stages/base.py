@@ -50,9 +50,10 @@ class Stage(ABC):
         self.load_extra_state(state)
 
     def extra_state(self) -> dict[str, Any]:
+        """State beyond `stateful` (e.g. a sampler's generator); restored by `load_extra_state`."""
         return {}
 
-    def load_extra_state(self, state: dict[str, Any]) -> None:
+    def load_extra_state(self, state: dict[str, Any]) -> None:  # noqa: B027  (optional hook)
         """Restore what `extra_state` saved."""
 
     def fit(self, on_epoch: EpochCallback | None = None, progress: bool | None = None) -> Stage:

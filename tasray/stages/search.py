@@ -158,9 +158,11 @@ class SearchStage(Stage):
         set_loader_epoch(self.train_loader, epoch)
         val_totals = torch.zeros(3, dtype=torch.float64, device=self.device)
         train_loss = torch.zeros((), device=self.device)
-        for step, ((x, y), (xv, yv)) in enumerate(zip(self.train_loader, self._val_batches(epoch))):
+        steps = 0
+        for (x, y), (xv, yv) in zip(self.train_loader, self._val_batches(epoch), strict=False):
             train_loss += self.weights_step(x.to(self.device), y.to(self.device))
             val_totals += self.arch_step(xv.to(self.device), yv.to(self.device))
+            steps += 1
         broadcast_state(self.network)  # BatchNorm statistics differ per rank; keep rank 0's
         val_totals = all_reduce_sum(val_totals).cpu()
         derived = self.network.derive_arch()
@@ -170,7 +172,7 @@ class SearchStage(Stage):
         return {
             "epoch": epoch,
             "tau": self.network.tau,
-            "loss": float(train_loss) / (step + 1),
+            "loss": float(train_loss) / max(steps, 1),
             "flops": float(flops),
             "flop_ratio": flops / self.full_flops,
             "expected_flops": float(self.network.expected_flops().detach()),
