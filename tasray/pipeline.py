@@ -4,8 +4,6 @@ each trial ending as one results row. The local runner and the Ray layer both us
 
 from __future__ import annotations
 
-import io
-import json
 import posixpath
 import socket
 from dataclasses import dataclass
@@ -14,15 +12,15 @@ from typing import Any
 
 import torch
 
-from tasray import __version__
+from tasray import __version__, storage
 from tasray.arch import ArchSpec
 from tasray.config import Experiment, config_hash, dataset_geometry, teacher_key
 from tasray.errors import TasrayError
+from tasray.export import ARCH, WEIGHTS
 from tasray.jobs import TrainJob, dataset
 from tasray.methods import MethodContext, MethodResult, get_method
 from tasray.models.resnet import PrunedResNet
 from tasray.results.schema import TrialRecord
-from tasray.results.store import resolve_path
 from tasray.runner import Runner
 from tasray.stages.metrics import evaluate
 from tasray.stages.train import TrainSettings
@@ -58,23 +56,20 @@ class TeacherCache:
     """Trained teachers under `<storage>/_teachers/<teacher_key>/`, shared by every trial and run."""
 
     def __init__(self, storage_path: str) -> None:
-        self.filesystem, self.root = resolve_path(storage_path)
+        self.storage_path = storage_path
 
     def _file(self, key: str) -> str:
-        return posixpath.join(self.root, TEACHERS, key, "teacher.pt")
+        return storage.join(self.storage_path, TEACHERS, key, "teacher.pt")
 
     def load(self, key: str) -> Teacher | None:
-        path = self._file(key)
-        if self.filesystem.get_file_info(path).type.name != "File":
+        blob = storage.load_object(self._file(key))
+        if blob is None:
             return None
-        with self.filesystem.open_input_stream(path) as stream:
-            blob = torch.load(io.BytesIO(stream.read()), map_location="cpu", weights_only=False)
         model = PrunedResNet(ArchSpec.from_dict(blob["spec"]))
         model.load_state_dict(blob["state"])
         return Teacher(model.spec, model.eval(), blob["top1"], blob["top5"], blob["seconds"])
 
     def save(self, key: str, teacher: Teacher) -> None:
-        buffer = io.BytesIO()
         blob = {
             "spec": teacher.spec.to_dict(),
             "state": teacher.state(),
@@ -82,16 +77,12 @@ class TeacherCache:
             "top5": teacher.top5,
             "seconds": teacher.seconds,
         }
-        torch.save(blob, buffer)
-        path = self._file(key)
-        self.filesystem.create_dir(posixpath.dirname(path), recursive=True)
-        temp = path + ".tmp"
-        with self.filesystem.open_output_stream(temp) as stream:
-            stream.write(buffer.getvalue())
-        self.filesystem.move(temp, path)
-        info = {"top1": teacher.top1, "top5": teacher.top5, "model": teacher.spec.model}
-        with self.filesystem.open_output_stream(posixpath.join(posixpath.dirname(path), "info.json")) as s:
-            s.write(json.dumps(info).encode())
+        storage.save_object(self._file(key), blob)
+
+
+def trial_model_dir(exp: Experiment, trial_id: str) -> str:
+    """Where a trial's retrained network is saved (`model.pt` + `arch.json`, for `tasray export`)."""
+    return storage.join(exp.storage_path, exp.name, trial_id)
 
 
 def load_teacher_checkpoint(exp: Experiment, device: torch.device) -> Teacher:
@@ -186,6 +177,9 @@ def retrain_and_record(
     """Retrain the found architecture with the trial's transfer and describe it as one results row."""
     exp = plan.experiment
     trained = runner.run(retrain_job(plan, found.spec, teacher, found.kept_channels))
+    folder = trial_model_dir(exp, plan.trial_id)
+    storage.save_object(posixpath.join(folder, WEIGHTS), trained.model.state_dict())
+    storage.write_bytes(posixpath.join(folder, ARCH), (found.spec.to_json() + "\n").encode())
     is_tas = plan.baseline is None
     return TrialRecord.from_arch(
         found.spec,

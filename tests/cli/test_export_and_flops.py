@@ -1,0 +1,54 @@
+import pytest
+import torch
+
+from tasray.arch import ArchSpec
+from tasray.cli import main
+from tasray.export import save_pruned
+from tasray.models import PrunedResNet
+
+
+@pytest.fixture
+def trial_dir(tmp_path):
+    spec = ArchSpec.full("cifar_resnet20", 10, 1, (8, 8))
+    return save_pruned(PrunedResNet(spec).eval(), tmp_path / "run" / "tas-0")
+
+
+@pytest.mark.parametrize("fmt", ["torchscript", "state_dict"])
+def test_export_writes_a_loadable_network(trial_dir, fmt: str, capsys) -> None:
+    out = trial_dir.parent / f"out-{fmt}"
+    assert main(["export", str(trial_dir), "--format", fmt, "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    x = torch.randn(2, 1, 8, 8)
+    if fmt == "torchscript":
+        assert torch.jit.load(str(out))(x).shape == (2, 10)
+    else:
+        assert (out / "arch.json").is_file() and (out / "model.pt").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", "{trial}", "--format", "tflite"], "--format 'tflite'; allowed: state_dict, torchscript, onnx"),
+        (["export", "/nonexistent/trial"], "is not a saved pruned network: expected arch.json and model.pt"),
+        (["flops", "resnet7"], "unknown model 'resnet7'; known: "),
+        (["flops", "cifar_resnet20", "--input-size", "0"], "--input-size takes one or two positive integers"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(trial_dir, args, message: str, capsys) -> None:
+    assert main([a.format(trial=trial_dir) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_flops_reports_the_paper_count(capsys) -> None:
+    assert main(["flops", "cifar_resnet56"]) == 0
+    assert "125.75 M" in capsys.readouterr().out
+
+
+def test_flops_of_a_pruned_arch_file(tmp_path, capsys) -> None:
+    full = ArchSpec.full("cifar_resnet20", 10, 3, (32, 32))
+    pruned = ArchSpec("cifar_resnet20", [max(1, w // 2) for w in full.widths], (3, 3, 3), 3, (32, 32), 10)
+    pruned.save(tmp_path / "arch.json")
+    assert main(["flops", str(tmp_path / "arch.json")]) == 0
+    out = capsys.readouterr().out
+    assert "FLOP ratio vs unpruned" in out and "25.3%" in out
