@@ -28,7 +28,10 @@ def test_export_writes_a_loadable_network(trial_dir, fmt: str, capsys) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["export", "{trial}", "--format", "tflite"], "--format 'tflite'; allowed: state_dict, torchscript, onnx"),
+        (
+            ["export", "{trial}", "--format", "tflite"],
+            "--format 'tflite'; allowed: state_dict, torchscript, onnx",
+        ),
         (["export", "/nonexistent/trial"], "is not a saved pruned network: expected arch.json and model.pt"),
         (["flops", "resnet7"], "unknown model 'resnet7'; known: "),
         (["flops", "cifar_resnet20", "--input-size", "0"], "--input-size takes one or two positive integers"),
