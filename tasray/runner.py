@@ -18,7 +18,9 @@ Job = TrainJob | SearchJob
 
 
 class Runner(Protocol):
-    def run(self, job: TrainJob) -> TrainResult: ...  # and SearchJob -> SearchResult
+    """Runs a job to completion: a TrainJob gives a TrainResult, a SearchJob a SearchResult."""
+
+    def run(self, job: Job) -> TrainResult | SearchResult: ...
 
 
 def default_device() -> torch.device:

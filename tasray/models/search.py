@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
-from tasray.tas.cost import DepthDistribution, WidthDistribution, count_flops, expected_flops
+from tasray.tas.cost import DepthDistribution, WidthDistribution, expected_flops
 from tasray.tas.cwi import cwi
 from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select
 
@@ -306,9 +306,6 @@ class SearchableResNet(nn.Module):
         p, q = self.probabilities()
         gaps = [probs.topk(2).values for probs in p + q if len(probs) > 1]
         return float(torch.stack([g[0] - g[1] for g in gaps]).mean()) if gaps else 1.0
-
-    def full_flops(self) -> int:
-        return count_flops(self.spec)
 
 
 def derive_arch(network: SearchableResNet) -> ArchSpec:
