@@ -65,8 +65,10 @@ def run(args: argparse.Namespace) -> int:
     with ray_session(address, args.verbose) as dashboard, ProgressView(console) as view:
         if dashboard:
             console.print(f"Ray dashboard: http://{dashboard}")
-        teacher_runner = RayRunner(exp.resources, exp.storage_path, exp.name, f"teacher-{teacher_key(exp)[:8]}",
-                                   callbacks=[view.callback("teacher")], verbose=args.verbose)
+        teacher_runner = RayRunner(
+            exp.resources, exp.storage_path, exp.name, f"teacher-{teacher_key(exp)[:8]}",
+            callbacks=[view.callback("teacher")], verbose=args.verbose,
+        )
         teacher = get_teacher(exp, teacher_runner)
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
         console.print(f"resolved config: {save_config(exp)}")

@@ -28,8 +28,8 @@ class EpochEvents(UserCallback):
     def after_report(self, run_context: Any, metrics: list[dict[str, Any]], checkpoint: Any) -> None:
         first = metrics[0]
         shown = {k: first[k] for k in SHOWN if isinstance(first.get(k), int | float)}
-        event = {"kind": "epoch", "label": self.label, "stage": first.get("stage", "stage"), "epoch": first.get("epoch", 0),
-                 "epochs": first.get("epochs", 0), "metrics": shown}
+        event = {"kind": "epoch", "label": self.label, "stage": first.get("stage", "stage"),
+                 "epoch": first.get("epoch", 0), "epochs": first.get("epochs", 0), "metrics": shown}
         self.queue.put(event)
 
 
@@ -76,7 +76,8 @@ class ProgressView:
         key = (event["label"], event["stage"])
         text = "  ".join(f"{k} {v:.3g}" for k, v in event["metrics"].items())
         if key not in self.tasks:
-            self.tasks[key] = self.progress.add_task(f"{key[0]} · {key[1]}", total=event["epochs"], metrics="")
+            description = f"{key[0]} · {key[1]}"
+            self.tasks[key] = self.progress.add_task(description, total=event["epochs"], metrics="")
         self.progress.update(self.tasks[key], completed=event["epoch"] + 1, metrics=text)
         if event["epoch"] + 1 == event["epochs"]:
             self.progress.remove_task(self.tasks.pop(key))

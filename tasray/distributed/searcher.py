@@ -37,8 +37,8 @@ def enumerated_points(sweep: SweepConfig, seed: int) -> list[dict[str, Any]]:
     """The TAS points of a random or grid sweep (or any sweep with an empty space), in order."""
     if sweep.algorithm == "grid":
         keys = list(sweep.space)
-        grid = [dict(zip(keys, values)) for values in itertools.product(*(sweep.space[k].choice for k in keys))]
-        return grid * sweep.num_samples
+        combinations = itertools.product(*(sweep.space[k].choice for k in keys))
+        return [dict(zip(keys, values, strict=True)) for values in combinations] * sweep.num_samples
     generator = np.random.default_rng(seed)
     points = [dict(point) for point in sweep.points_to_evaluate][: sweep.num_samples]
     while len(points) < sweep.num_samples:
@@ -46,7 +46,9 @@ def enumerated_points(sweep: SweepConfig, seed: int) -> list[dict[str, Any]]:
     return points
 
 
-def trial_config(trial: str, method: str, values: dict[str, Any], baseline: int | None = None) -> dict[str, Any]:
+def trial_config(
+    trial: str, method: str, values: dict[str, Any], baseline: int | None = None
+) -> dict[str, Any]:
     """What one Tune trial receives: its id, its method, and the dotted values to apply."""
     return {"trial": trial, "method": method, "values": values, "baseline": baseline}
 
@@ -68,13 +70,15 @@ class PlannedSearcher(Searcher):
         if sweep.algorithm == "hyperopt" and sweep.space:
             points = [dict(point) for point in sweep.points_to_evaluate] or None
             self.sampler = HyperOptSearch(
-                space=tune_search_space(sweep), metric=METRIC, mode=MODE, points_to_evaluate=points,
-                random_state_seed=exp.seed,
+                space=HyperOptSearch.convert_search_space(tune_search_space(sweep)), metric=METRIC,
+                mode=MODE, points_to_evaluate=points, random_state_seed=exp.seed,
             )
             self.num_sampled = sweep.num_samples
         else:
             points = enumerated_points(sweep, exp.seed)
-            self.fixed += [trial_config(tas_trial_id(self.variant, i), self.variant, p) for i, p in enumerate(points)]
+            self.fixed += [
+                trial_config(tas_trial_id(self.variant, i), self.variant, p) for i, p in enumerate(points)
+            ]
         self.handed_out = 0
         self.sampled: set[str] = set()  # Tune trial ids whose config came from the sampler
 

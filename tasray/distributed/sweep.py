@@ -9,6 +9,8 @@ a restarted trial resumes its stages from their last checkpoints.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import posixpath
 from typing import Any
 
@@ -49,7 +51,9 @@ def finished_row(store: ResultsStore, plan: TrialPlan) -> dict[str, Any] | None:
     return row if row["config_hash"] == plan_hash(plan) else None
 
 
-def sweep_trial(config: dict[str, Any], exp: Experiment, teacher: Teacher, events: Queue, verbose: bool) -> None:
+def sweep_trial(
+    config: dict[str, Any], exp: Experiment, teacher: Teacher, events: Queue, verbose: bool
+) -> None:
     """Tune function trainable: one trial, start to results row, reported once to Tune."""
     plan = plan_of(exp, config)
     store = ResultsStore(exp.storage_path)
@@ -88,6 +92,11 @@ def run_sweep(exp: Experiment, teacher: Teacher, events: Queue, verbose: bool = 
                 search_alg=searcher, metric=METRIC, mode=MODE, num_samples=searcher.total,
                 max_concurrent_trials=exp.sweep.max_concurrent,
             ),
-            run_config=tune.RunConfig(name=sweep_name(exp), storage_path=storage, verbose=1 if verbose else 0),
+            run_config=tune.RunConfig(
+                name=sweep_name(exp), storage_path=storage, verbose=1 if verbose else 0
+            ),
         )
-    return tuner.fit().num_errors
+    # Tune prints its own banner whatever the verbosity; the run's progress view replaces it.
+    quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
+    with quiet:
+        return tuner.fit().num_errors
