@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import posixpath
+import sys
 
 import yaml
 from rich.console import Console
@@ -47,7 +48,8 @@ def save_config(exp: Experiment) -> str:
 def run(args: argparse.Namespace) -> int:
     exp = load_experiment(args.file, args.overrides)
     summary = dry_run(exp, check_data=True)
-    console = Console()
+    # Bound to stdout now: Tune's banner is silenced by redirecting sys.stdout during the sweep.
+    console = Console(file=sys.stdout)
     if args.dry_run:
         print_summary(summary, console)
         return 0
