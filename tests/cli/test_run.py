@@ -104,6 +104,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path):
     assert {path: mtime for path, mtime in mtimes(rows.glob("*.parquet")).items()
             if path in finished_early} == finished_early
     assert "random search" in done.stdout and "TAS" in done.stdout and "top-1" in done.stdout
+    assert "✓ trial tas-001: top-1" in done.stdout and "tas-001 · search: 1 epochs done" in done.stdout
     exp = load_experiment(QUICKSTART, overrides)
     assert load_experiment(rows / "config.yaml").model_dump() == exp.model_dump()
     assert list((store / "_ray").rglob("events.out.tfevents*"))
