@@ -1,0 +1,84 @@
+"""`tasray run FILE [--address ADDR] [--set key.path=value ...] [--dry-run] [--verbose]`.
+
+Validates everything (config, data paths) before touching Ray or the storage path, trains the
+teacher once (cached), runs the sweep of TAS trials and baselines as one Ray Tune run, and prints
+the leaderboard of this experiment. Re-running the same command resumes an interrupted run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import posixpath
+import sys
+
+import yaml
+from rich.console import Console
+
+from tasray.cli.validate import dry_run, print_summary
+from tasray.config import Experiment, load_experiment, teacher_key
+from tasray.results import read_results, render_leaderboard
+from tasray.results.store import resolve_path
+
+CONFIG_FILE = "config.yaml"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("run", help="run an experiment on Ray: teacher, TAS sweep and baselines")
+    parser.add_argument("file", help="experiment YAML, e.g. experiments/quickstart.yaml")
+    parser.add_argument("--address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                        help="override a value, e.g. search.epochs=3")
+    parser.add_argument("--dry-run", action="store_true", help="validate and summarise; start nothing")
+    parser.add_argument("--verbose", action="store_true", help="show Ray's own logs")
+    parser.set_defaults(func=run)
+
+
+def save_config(exp: Experiment) -> str:
+    """Write the resolved experiment to `<storage>/<name>/config.yaml` (temp file + rename)."""
+    filesystem, root = resolve_path(exp.storage_path)
+    path = posixpath.join(root, exp.name, CONFIG_FILE)
+    filesystem.create_dir(posixpath.dirname(path), recursive=True)
+    with filesystem.open_output_stream(path + ".tmp") as stream:
+        stream.write(yaml.safe_dump(exp.model_dump(mode="json"), sort_keys=False).encode())
+    filesystem.move(path + ".tmp", path)
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    exp = load_experiment(args.file, args.overrides)
+    summary = dry_run(exp, check_data=True)
+    # Bound to stdout now: Tune's banner is silenced by redirecting sys.stdout during the sweep.
+    console = Console(file=sys.stdout)
+    if args.dry_run:
+        print_summary(summary, console)
+        return 0
+    # Imported here so that validation and --dry-run stay fast and never start Ray.
+    from tasray.distributed.cluster import ray_session
+    from tasray.distributed.progress import ProgressView
+    from tasray.distributed.sweep import run_sweep
+    from tasray.distributed.train import RayRunner
+    from tasray.pipeline import get_teacher
+
+    address = args.address or os.environ.get("RAY_ADDRESS")
+    console.print(f"[bold]{exp.name}[/bold]: {summary.total_trials} trials "
+                  f"({summary.tas_trials} TAS, {len(summary.baselines)} baselines) on "
+                  f"{address or 'a local Ray instance'}")
+    with ray_session(address, args.verbose) as dashboard, ProgressView(console) as view:
+        if dashboard:
+            console.print(f"Ray dashboard: http://{dashboard}")
+        teacher_runner = RayRunner(
+            exp.resources, exp.storage_path, exp.name, f"teacher-{teacher_key(exp)[:8]}",
+            callbacks=[view.callback("teacher")], verbose=args.verbose,
+        )
+        teacher = get_teacher(exp, teacher_runner)
+        console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
+        console.print(f"resolved config: {save_config(exp)}")
+        failed = run_sweep(exp, teacher, view.queue, args.verbose)
+    results = posixpath.join(exp.storage_path, exp.name)
+    render_leaderboard(read_results(results), console)
+    console.print(f"results: {results}")
+    if failed:
+        console.print(f"[red]{failed} trial(s) failed[/red]; re-run the same command to retry them.")
+        return 1
+    return 0

@@ -1,0 +1,93 @@
+"""Live progress of a run on the driver: stage epochs from Ray Train, finished trials from Tune trials.
+
+Ray Train calls `after_report` in its controller actor, wherever the run was launched (the driver
+for the teacher, a Tune trial for the rest), so epochs travel to the driver through one small
+queue actor that every `RayRunner` of the run shares.
+"""
+
+from __future__ import annotations
+
+import threading
+from queue import Empty
+from typing import Any
+
+from ray.train.v2.api.callback import UserCallback
+from ray.util.queue import Queue
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+SHOWN = ("loss", "top1", "val_top1", "flop_ratio")
+
+
+class EpochEvents(UserCallback):
+    """Ray Train callback: put one event per reported epoch on the driver's queue."""
+
+    def __init__(self, queue: Queue, label: str) -> None:
+        self.queue, self.label = queue, label
+
+    def after_report(self, run_context: Any, metrics: list[dict[str, Any]], checkpoint: Any) -> None:
+        first = metrics[0]
+        shown = {k: first[k] for k in SHOWN if isinstance(first.get(k), int | float)}
+        event = {"kind": "epoch", "label": self.label, "stage": first.get("stage", "stage"),
+                 "epoch": first.get("epoch", 0), "epochs": first.get("epochs", 0), "metrics": shown}
+        self.queue.put(event)
+
+
+class ProgressView:
+    """Rich bars per running stage (interactive terminals only) and a line per finished stage/trial."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.queue = Queue(actor_options={"num_cpus": 0})
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.fields[metrics]}"), console=console, disable=not console.is_terminal,
+        )
+        self.tasks: dict[tuple[str, str], TaskID] = {}
+        self.best: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+
+    def callback(self, label: str) -> EpochEvents:
+        return EpochEvents(self.queue, label)
+
+    def __enter__(self) -> ProgressView:
+        self.progress.start()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.progress.stop()
+
+    def _drain(self) -> None:
+        while not self._stop.is_set() or not self.queue.empty():
+            try:
+                event = self.queue.get(timeout=0.5)
+            except Empty:
+                continue
+            if event["kind"] == "trial":
+                self.trial_done(event)
+            else:
+                self.epoch(event)
+
+    def epoch(self, event: dict[str, Any]) -> None:
+        key = (event["label"], event["stage"])
+        text = "  ".join(f"{k} {v:.3g}" for k, v in event["metrics"].items())
+        if key not in self.tasks:
+            description = f"{key[0]} · {key[1]}"
+            self.tasks[key] = self.progress.add_task(description, total=event["epochs"], metrics="")
+        self.progress.update(self.tasks[key], completed=event["epoch"] + 1, metrics=text)
+        if event["epoch"] + 1 == event["epochs"]:
+            self.progress.remove_task(self.tasks.pop(key))
+            self.console.print(f"  {key[0]} · {key[1]}: {event['epochs']} epochs done  {text}")
+
+    def trial_done(self, event: dict[str, Any]) -> None:
+        top1 = event["top1"]
+        self.best = top1 if self.best is None else max(self.best, top1)
+        done = " (finished in an earlier run)" if event["resumed"] else ""
+        self.console.print(
+            f"[green]✓[/green] trial {event['trial']}{done}: top-1 {top1:.2f}%  "
+            f"FLOPs {100 * event['flop_ratio']:.1f}%  (best top-1 so far {self.best:.2f}%)"
+        )

@@ -1,0 +1,122 @@
+"""The trials of one sweep as a Tune `Searcher`: fixed trials first, then hyperopt's TAS samples.
+
+Fixed trials are every baseline and, for ``random`` and ``grid`` sweeps, the TAS points enumerated
+here from the experiment's seed. Each suggested config carries its own stable trial id
+(``fixed_ratio-0-kd``, ``tas-000``), which names the trial's rows and its Ray Train runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+import ray.cloudpickle as cloudpickle
+from ray.tune.search import Searcher
+from ray.tune.search.hyperopt import HyperOptSearch
+
+from tasray.config import Experiment, Range, SweepConfig
+from tasray.distributed.space import tune_search_space
+from tasray.pipeline import baseline_plans
+
+METRIC, MODE = "top1", "max"
+
+
+def sample_value(rng: Range, generator: np.random.Generator) -> Any:
+    """One value of a range, drawn with `generator`."""
+    if rng.kind == "choice":
+        return rng.choice[int(generator.integers(len(rng.choice)))]
+    low, high = rng.bounds
+    if rng.kind == "loguniform":
+        return float(math.exp(generator.uniform(math.log(low), math.log(high))))
+    return float(generator.uniform(low, high))
+
+
+def enumerated_points(sweep: SweepConfig, seed: int) -> list[dict[str, Any]]:
+    """The TAS points of a random or grid sweep (or any sweep with an empty space), in order."""
+    if sweep.algorithm == "grid":
+        keys = list(sweep.space)
+        combinations = itertools.product(*(sweep.space[k].choice for k in keys))
+        return [dict(zip(keys, values, strict=True)) for values in combinations] * sweep.num_samples
+    generator = np.random.default_rng(seed)
+    points = [dict(point) for point in sweep.points_to_evaluate][: sweep.num_samples]
+    while len(points) < sweep.num_samples:
+        points.append({key: sample_value(rng, generator) for key, rng in sweep.space.items()})
+    return points
+
+
+def trial_config(
+    trial: str, method: str, values: dict[str, Any], baseline: int | None = None
+) -> dict[str, Any]:
+    """What one Tune trial receives: its id, its method, and the dotted values to apply."""
+    return {"trial": trial, "method": method, "values": values, "baseline": baseline}
+
+
+def tas_trial_id(variant: str, index: int) -> str:
+    return f"{variant}-{index:03d}"
+
+
+class PlannedSearcher(Searcher):
+    """Suggests the fixed trials, then `num_sampled` TAS trials from `sampler` (hyperopt), then stops."""
+
+    def __init__(self, exp: Experiment) -> None:
+        super().__init__(metric=METRIC, mode=MODE)
+        self.fixed = [trial_config(p.trial_id, p.method, {}, p.baseline_index) for p in baseline_plans(exp)]
+        self.variant = exp.search.variant
+        sweep = exp.sweep
+        self.sampler: HyperOptSearch | None = None
+        self.num_sampled = 0
+        if sweep.algorithm == "hyperopt" and sweep.space:
+            points = [dict(point) for point in sweep.points_to_evaluate] or None
+            self.sampler = HyperOptSearch(
+                space=HyperOptSearch.convert_search_space(tune_search_space(sweep)), metric=METRIC,
+                mode=MODE, points_to_evaluate=points, random_state_seed=exp.seed,
+            )
+            self.num_sampled = sweep.num_samples
+        else:
+            points = enumerated_points(sweep, exp.seed)
+            self.fixed += [
+                trial_config(tas_trial_id(self.variant, i), self.variant, p) for i, p in enumerate(points)
+            ]
+        self.handed_out = 0
+        self.sampled: set[str] = set()  # Tune trial ids whose config came from the sampler
+
+    @property
+    def total(self) -> int:
+        """How many trials the sweep runs (Tune's num_samples)."""
+        return len(self.fixed) + self.num_sampled
+
+    def set_search_properties(self, metric: str | None, mode: str | None, config: dict, **spec: Any) -> bool:
+        return True  # metric, mode and space are fixed by the experiment
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | None:
+        if self.handed_out < len(self.fixed):
+            self.handed_out += 1
+            return self.fixed[self.handed_out - 1]
+        index = self.handed_out - len(self.fixed)
+        if self.sampler is None or index >= self.num_sampled:
+            return Searcher.FINISHED
+        values = self.sampler.suggest(trial_id)
+        if values is None or values == Searcher.FINISHED:
+            return values
+        self.handed_out += 1
+        self.sampled.add(trial_id)
+        return trial_config(tas_trial_id(self.variant, index), self.variant, values)
+
+    def on_trial_result(self, trial_id: str, result: dict) -> None:
+        if trial_id in self.sampled:
+            self.sampler.on_trial_result(trial_id, result)
+
+    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+        if trial_id in self.sampled:
+            self.sampler.on_trial_complete(trial_id, result, error)
+
+    def save(self, checkpoint_path: str) -> None:
+        with open(checkpoint_path, "wb") as file:
+            cloudpickle.dump(self.__dict__, file)
+
+    def restore(self, checkpoint_path: str) -> None:
+        with open(checkpoint_path, "rb") as file:
+            self.__dict__.update(cloudpickle.load(file))
+

@@ -1,0 +1,181 @@
+"""`RayRunner`: run a stage job as a Ray Train `TorchTrainer`, checkpointing every epoch.
+
+Every worker builds the stage from the job on its own device (DDP when there are several), restores
+the last checkpoint if Ray hands one over, and reports once per epoch; rank 0 attaches the stage's
+full state as the checkpoint. A run is named from a stable prefix and the job name, so running the
+same job again resumes it in place, and a finished run is answered from its saved final state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import posixpath
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import ray.train
+import torch
+import torch.distributed as dist
+from ray.train import Checkpoint, CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+from ray.train.torch import TorchConfig, TorchTrainer
+from ray.train.v2.api.callback import UserCallback
+from torch import nn
+
+from tasray.config import ResourcesConfig
+from tasray.results.store import resolve_path
+from tasray.runner import Job
+from tasray.stages.base import Stage, load_state, save_state, unwrap
+from tasray.stages.search import SearchResult
+from tasray.stages.train import TrainResult
+
+RAY_DIR = "_ray"
+STATE_FILE = "state.pt"
+FINAL_FILE = "tasray_final.pt"
+# Test hook: "<epoch>:<marker file>" makes rank 0 die once after reporting that epoch.
+FAULT_ENV = "TASRAY_FAULT_AFTER_EPOCH"
+
+
+def ray_storage(storage_path: str, experiment: str) -> str:
+    """Where the Ray Train and Tune runs of an experiment live: `<storage>/_ray/<experiment>`."""
+    root = storage_path if "://" in storage_path else os.path.abspath(os.path.expanduser(storage_path))
+    return posixpath.join(root, RAY_DIR, experiment)
+
+
+def weights_digest(stage: Stage) -> str:
+    """sha256 of every module parameter of the stage: equal digests mean identical weights."""
+    digest = hashlib.sha256()
+    for name in sorted(stage.stateful):
+        module = unwrap(stage.stateful[name])
+        if isinstance(module, nn.Module):
+            for tensor in module.parameters():
+                digest.update(tensor.detach().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def worker_report(stage: Stage) -> list[dict[str, Any]]:
+    """Rank, node and weights digest of every worker (gathered on all ranks)."""
+    context = ray.train.get_context()
+    mine = {"rank": context.get_world_rank(), "node_id": ray.get_runtime_context().get_node_id(),
+            "weights_sha256": weights_digest(stage)}
+    if not (dist.is_available() and dist.is_initialized()):
+        return [mine]
+    everyone: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(everyone, mine)
+    return everyone
+
+
+def maybe_inject_fault(epoch: int, rank: int) -> None:
+    """Die once (a marker file remembers it) after `epoch`, when the test hook asks for it."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec or rank != 0:
+        return
+    at, _, marker = spec.partition(":")
+    if int(at) == epoch and not os.path.exists(marker):
+        Path(marker).touch()
+        ray.train.get_all_reported_checkpoints()  # die once this epoch's checkpoint is registered
+        os._exit(1)
+
+
+def train_loop_per_worker(config: dict[str, Any]) -> None:
+    """Build the job's stage here, resume from Ray's checkpoint if any, report every epoch."""
+    job: Job = config["job"]
+    rank = ray.train.get_context().get_world_rank()
+    stage = job.build(ray.train.torch.get_device())
+    checkpoint = ray.train.get_checkpoint()
+    if checkpoint is not None:
+        with checkpoint.as_directory() as folder:
+            stage.load_state_dict(load_state(Path(folder) / STATE_FILE))
+    start_epoch = stage.epoch
+
+    def report(epoch: int, metrics: dict[str, float], stage: Stage) -> None:
+        payload = {**metrics, "stage": job.name, "epochs": stage.epochs, "start_epoch": start_epoch,
+                   "workers": worker_report(stage)}
+        with tempfile.TemporaryDirectory() as folder:
+            saved = None
+            if rank == 0:
+                save_state(stage.state_dict(), Path(folder) / STATE_FILE)
+                saved = Checkpoint.from_directory(folder)
+            ray.train.report(payload, checkpoint=saved)
+        maybe_inject_fault(epoch, rank)
+
+    stage.fit(on_epoch=report, progress=False)
+
+
+class RayRunner:
+    """Runs each job as a TorchTrainer named `<prefix>-<job name>` under `<storage>/_ray/<experiment>`.
+
+    Args:
+        resources: workers per stage, GPUs, CPUs per worker and restarts on failure.
+        storage_path: the experiment's storage path (local folder or URI reachable by every node).
+        experiment: the experiment name (a folder under `<storage>/_ray`).
+        prefix: what makes run names unique and stable, e.g. the trial id.
+        callbacks: Ray Train callbacks, e.g. one that forwards epoch reports to a progress view.
+        verbose: keep Ray Train's own INFO logs.
+    """
+
+    def __init__(
+        self, resources: ResourcesConfig, storage_path: str, experiment: str, prefix: str,
+        callbacks: list[UserCallback] | None = None, verbose: bool = False,
+    ) -> None:
+        self.resources, self.prefix, self.verbose = resources, prefix, verbose
+        self.storage = ray_storage(storage_path, experiment)
+        self.callbacks = callbacks or []
+
+    def run_name(self, job: Job) -> str:
+        return f"{self.prefix}-{job.name}"
+
+    def run(self, job: Job) -> TrainResult | SearchResult:
+        """The job's result: from its finished run if there is one, else trained (or resumed) now."""
+        state = self.load_final(job)
+        if state is None:
+            result = self.fit(job)
+            with result.checkpoint.as_directory() as folder:
+                state = load_state(Path(folder) / STATE_FILE)
+            self.save_final(job, state)
+        return job.result_from_state(state)
+
+    def fit(self, job: Job) -> ray.train.Result:
+        """Train (or resume) the job on Ray Train and return Ray's result."""
+        r = self.resources
+        per_worker = {"CPU": r.cpus_per_worker, **({"GPU": r.gpus_per_worker} if r.use_gpu else {})}
+        trainer = TorchTrainer(
+            train_loop_per_worker,
+            train_loop_config={"job": job},
+            torch_config=TorchConfig(backend="nccl" if r.use_gpu else "gloo"),
+            scaling_config=ScalingConfig(
+                num_workers=r.num_workers, use_gpu=r.use_gpu, resources_per_worker=per_worker
+            ),
+            run_config=RunConfig(
+                name=self.run_name(job), storage_path=self.storage,
+                failure_config=FailureConfig(max_failures=r.max_failures),
+                checkpoint_config=CheckpointConfig(num_to_keep=1),
+                callbacks=self.callbacks,
+                logging_config=ray.train.LoggingConfig(log_level="INFO" if self.verbose else "WARNING"),
+            ),
+        )
+        return trainer.fit()
+
+    def _final_path(self, job: Job) -> tuple[Any, str]:
+        filesystem, root = resolve_path(self.storage)
+        return filesystem, posixpath.join(root, self.run_name(job), FINAL_FILE)
+
+    def load_final(self, job: Job) -> dict[str, Any] | None:
+        """The state a finished run of this job left, or None."""
+        filesystem, path = self._final_path(job)
+        if filesystem.get_file_info(path).type.name != "File":
+            return None
+        with filesystem.open_input_stream(path) as stream:
+            return torch.load(io.BytesIO(stream.read()), map_location="cpu", weights_only=False)
+
+    def save_final(self, job: Job, state: dict[str, Any]) -> None:
+        """Keep the finished state beside the run (temp file + rename), so reruns skip Ray Train."""
+        filesystem, path = self._final_path(job)
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        filesystem.create_dir(posixpath.dirname(path), recursive=True)
+        with filesystem.open_output_stream(path + ".tmp") as stream:
+            stream.write(buffer.getvalue())
+        filesystem.move(path + ".tmp", path)

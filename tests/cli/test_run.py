@@ -1,0 +1,123 @@
+"""`tasray run`: bad input stops at the door; a real sweep on Ray survives a killed driver."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import ray
+
+from tasray.cli import main
+from tasray.config import load_experiment, teacher_key
+from tasray.results import read_results
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICKSTART = ROOT / "experiments" / "quickstart.yaml"
+MODEL = "name: bad\nmodel: {name: cifar_resnet20}\n"
+
+# Each case: the file's text (storage_path is appended) and words the one-line error must contain.
+MALFORMED = {
+    "unknown_key": (MODEL + "serch: {epochs: 3}\n", ["unknown key 'serch'"]),
+    "ratio_above_one": (MODEL + "search: {target_ratio: 1.5}\n", ["search.target_ratio = 1.5", "(0, 1]"]),
+    "one_selected": (MODEL + "search: {num_selected: 1}\n", ["search.num_selected = 1", ">= 2"]),
+    "missing_npz": (MODEL + "data: {name: npz, root: nowhere.npz}\n", ["nowhere.npz", "no such"]),
+    "unknown_method": (MODEL + "baselines: [{method: magnitude}]\n", ["magnitude", "fixed_ratio"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_bad_experiment_exits_2_with_one_line_and_writes_nothing(case, tmp_path, capsys):
+    text, words = MALFORMED[case]
+    store = tmp_path / "store"
+    path = tmp_path / "bad.yaml"
+    path.write_text(text + f"storage_path: {store}\n")
+    before = sorted(tmp_path.iterdir())
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert all(word in err for word in words), err
+    assert sorted(tmp_path.iterdir()) == before and not store.exists()
+    assert not ray.is_initialized()
+
+
+def test_dry_run_summarises_without_ray_or_files(tmp_path, capsys):
+    store = tmp_path / "store"
+    assert main(["run", str(QUICKSTART), "--dry-run", "--set", f"storage_path={store}"]) == 0
+    out = capsys.readouterr().out
+    assert "quickstart" in out and "trials in all" in out
+    assert not store.exists() and not ray.is_initialized()
+
+
+SMALLEST = ["teacher.epochs=1", "search.epochs=1", "retrain.epochs=1", "sweep.num_samples=2",
+            "baselines.1.num_candidates=1", "sweep.max_concurrent=2"]
+EXPECTED_TRIALS = ["fixed_ratio-0-kd", "random_search-1-kd", "tas-000", "tas-001"]
+
+
+def mtimes(paths) -> dict[str, int]:
+    return {str(p): p.stat().st_mtime_ns for p in paths}
+
+
+def ray_daemons() -> set[int]:
+    """Pids of Ray's node processes (raylet, gcs_server) on this machine."""
+    pids = set()
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() in ("raylet", "gcs_server"):
+                pids.add(int(comm.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.ray
+def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path):
+    store = tmp_path / "store"
+    overrides = [f"storage_path={store}", *SMALLEST]
+    command = [sys.executable, "-m", "tasray", "run", str(QUICKSTART)]
+    for item in overrides:
+        command += ["--set", item]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
+    daemons_before = ray_daemons()
+    rows = store / "quickstart"
+
+    # 1. Kill the whole driver (its process group, local Ray included) once a trial has its row.
+    driver = subprocess.Popen(command, env=env, cwd=tmp_path, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 400
+    while not list(rows.glob("*.parquet")) and driver.poll() is None and time.monotonic() < deadline:
+        time.sleep(1)
+    assert driver.poll() is None, "the run ended before it could be killed"
+    os.killpg(driver.pid, signal.SIGKILL)
+    driver.wait()
+    finished_early = mtimes(rows.glob("*.parquet"))
+    assert 1 <= len(finished_early) < len(EXPECTED_TRIALS)
+
+    # 2. The same command finishes the sweep without redoing finished trials.
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=500)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    table = read_results(rows)
+    assert sorted(table.column("trial_id").to_pylist()) == EXPECTED_TRIALS  # none missing, no duplicates
+    assert {path: mtime for path, mtime in mtimes(rows.glob("*.parquet")).items()
+            if path in finished_early} == finished_early
+    assert "random search" in done.stdout and "TAS" in done.stdout and "top-1" in done.stdout
+    assert "✓ trial tas-001: top-1" in done.stdout and "tas-001 · search: 1 epochs done" in done.stdout
+    exp = load_experiment(QUICKSTART, overrides)
+    assert load_experiment(rows / "config.yaml").model_dump() == exp.model_dump()
+    assert list((store / "_ray").rglob("events.out.tfevents*"))
+
+    # 3. Once more: the cached teacher is reused and no stage or trial runs again.
+    teacher_file = store / "_teachers" / teacher_key(exp) / "teacher.pt"
+    before = mtimes([teacher_file, *rows.glob("*.parquet")])
+    runs_before = sorted(p.name for p in (store / "_ray" / "quickstart").iterdir())
+    again = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert mtimes([teacher_file, *rows.glob("*.parquet")]) == before
+    assert sorted(p.name for p in (store / "_ray" / "quickstart").iterdir()) == runs_before
+    assert "TAS" in again.stdout
+
+    time.sleep(2)
+    assert ray_daemons() <= daemons_before, "the runs left Ray processes behind"
