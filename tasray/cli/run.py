@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import posixpath
 import sys
 
 import yaml
 from rich.console import Console
 
+from tasray import storage
 from tasray.cli.validate import dry_run, print_summary
 from tasray.config import Experiment, load_experiment, teacher_key
 from tasray.results import read_results, render_leaderboard
-from tasray.results.store import resolve_path
 
 CONFIG_FILE = "config.yaml"
 
@@ -27,8 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run an experiment on Ray: teacher, TAS sweep and baselines")
     parser.add_argument("file", help="experiment YAML, e.g. experiments/quickstart.yaml")
     parser.add_argument("--address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-                        help="override a value, e.g. search.epochs=3")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a value, e.g. search.epochs=3",
+    )
     parser.add_argument("--dry-run", action="store_true", help="validate and summarise; start nothing")
     parser.add_argument("--verbose", action="store_true", help="show Ray's own logs")
     parser.set_defaults(func=run)
@@ -36,12 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def save_config(exp: Experiment) -> str:
     """Write the resolved experiment to `<storage>/<name>/config.yaml` (temp file + rename)."""
-    filesystem, root = resolve_path(exp.storage_path)
-    path = posixpath.join(root, exp.name, CONFIG_FILE)
-    filesystem.create_dir(posixpath.dirname(path), recursive=True)
-    with filesystem.open_output_stream(path + ".tmp") as stream:
-        stream.write(yaml.safe_dump(exp.model_dump(mode="json"), sort_keys=False).encode())
-    filesystem.move(path + ".tmp", path)
+    path = storage.join(exp.storage_path, exp.name, CONFIG_FILE)
+    storage.write_bytes(path, yaml.safe_dump(exp.model_dump(mode="json"), sort_keys=False).encode())
     return path
 
 
@@ -61,21 +62,27 @@ def run(args: argparse.Namespace) -> int:
     from tasray.pipeline import get_teacher
 
     address = args.address or os.environ.get("RAY_ADDRESS")
-    console.print(f"[bold]{exp.name}[/bold]: {summary.total_trials} trials "
-                  f"({summary.tas_trials} TAS, {len(summary.baselines)} baselines) on "
-                  f"{address or 'a local Ray instance'}")
+    console.print(
+        f"[bold]{exp.name}[/bold]: {summary.total_trials} trials "
+        f"({summary.tas_trials} TAS, {len(summary.baselines)} baselines) on "
+        f"{address or 'a local Ray instance'}"
+    )
     with ray_session(address, args.verbose) as dashboard, ProgressView(console) as view:
         if dashboard:
             console.print(f"Ray dashboard: http://{dashboard}")
         teacher_runner = RayRunner(
-            exp.resources, exp.storage_path, exp.name, f"teacher-{teacher_key(exp)[:8]}",
-            callbacks=[view.callback("teacher")], verbose=args.verbose,
+            exp.resources,
+            exp.storage_path,
+            exp.name,
+            f"teacher-{teacher_key(exp)[:8]}",
+            callbacks=[view.callback("teacher")],
+            verbose=args.verbose,
         )
         teacher = get_teacher(exp, teacher_runner)
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
         console.print(f"resolved config: {save_config(exp)}")
         failed = run_sweep(exp, teacher, view.queue, args.verbose)
-    results = posixpath.join(exp.storage_path, exp.name)
+    results = storage.join(exp.storage_path, exp.name)
     render_leaderboard(read_results(results), console)
     console.print(f"results: {results}")
     if failed:

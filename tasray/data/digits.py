@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import torch
-from sklearn.datasets import load_digits as sklearn_digits
-from sklearn.model_selection import train_test_split
 
 from tasray.data.splits import DataSplits
 from tasray.data.tensor_dataset import TensorImageDataset
@@ -24,6 +22,10 @@ def load_digits(root: str | None = None, download: bool = False, augment: bool =
     `root` and `download` are accepted for a uniform loader signature and ignored: the data ships
     with scikit-learn.
     """
+    # imported here: scikit-learn adds seconds to every Ray worker that never loads digits
+    from sklearn.datasets import load_digits as sklearn_digits
+    from sklearn.model_selection import train_test_split
+
     bunch = sklearn_digits()
     train_index, test_index = train_test_split(
         range(len(bunch.target)),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch.utils.data import Dataset
-from torchvision import datasets
 
 from tasray.data.errors import DataError
 from tasray.data.splits import DataSplits
@@ -21,17 +21,24 @@ from tasray.data.transforms import (
     tensor_transforms,
 )
 
+if TYPE_CHECKING:
+    from torchvision import datasets
+
 # Paper, Section 4.1: random 32×32 crop of the image padded by 4 px, random horizontal flip.
 CIFAR_POLICY = ShiftFlipPolicy(padding=4, flip=True)
 
 
 def load_cifar10(root: str | None, download: bool = False, augment: bool = True) -> DataSplits:
     """CIFAR-10 from `root` (downloaded there first if `download`): 50,000 train, 10,000 test."""
+    from torchvision import datasets  # imported here: it adds seconds to every Ray worker
+
     return _load_cifar("cifar10", datasets.CIFAR10, CIFAR10_STATS, root, download, augment)
 
 
 def load_cifar100(root: str | None, download: bool = False, augment: bool = True) -> DataSplits:
     """CIFAR-100 from `root` (downloaded there first if `download`): 50,000 train, 10,000 test."""
+    from torchvision import datasets
+
     return _load_cifar("cifar100", datasets.CIFAR100, CIFAR100_STATS, root, download, augment)
 
 
@@ -146,6 +153,8 @@ def _image_folder(root: Path, split: str) -> datasets.ImageFolder:
     )
     if not (root / split).is_dir():
         raise DataError(f"{layout}; {root / split} is not a folder")
+    from torchvision import datasets
+
     try:
         return datasets.ImageFolder(str(root / split))
     except FileNotFoundError as exc:  # no class folders, or class folders without images

@@ -10,10 +10,10 @@ from the loader's generator.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from torchvision import transforms as T
 
 _STATS_CHUNK = 4096  # images per chunk when summing, so large uint8 sets are never copied as float
 
@@ -88,6 +88,18 @@ class RandomHorizontalFlip:
         return image.flip(-1) if torch.rand(()) < 0.5 else image
 
 
+class Chain:
+    """Apply transforms in order (torchvision's Compose, without importing torchvision)."""
+
+    def __init__(self, steps: list) -> None:
+        self.transforms = steps
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        for step in self.transforms:
+            image = step(image)
+        return image
+
+
 @dataclass(frozen=True)
 class ShiftFlipPolicy:
     """Augmentation of small in-memory images: a shift of up to `padding` px, and maybe a flip."""
@@ -98,20 +110,22 @@ class ShiftFlipPolicy:
 
 def tensor_transforms(
     stats: ChannelStats, scale: float, policy: ShiftFlipPolicy, augment: bool
-) -> tuple[T.Compose, T.Compose]:
+) -> tuple[Chain, Chain]:
     """(train, eval) transforms for raw image tensors; train equals eval when `augment` is off."""
     normalize = ScaleAndNormalize(stats, scale)
-    eval_transform = T.Compose([normalize])
+    eval_transform = Chain([normalize])
     if not augment:
         return eval_transform, eval_transform
     steps: list = [RandomShift(policy.padding)] if policy.padding > 0 else []
     if policy.flip:
         steps.append(RandomHorizontalFlip())
-    return T.Compose([*steps, normalize]), eval_transform
+    return Chain([*steps, normalize]), eval_transform
 
 
-def imagenet_transforms(augment: bool) -> tuple[T.Compose, T.Compose]:
+def imagenet_transforms(augment: bool) -> tuple[Callable, Callable]:
     """(train, eval) PIL transforms for ImageNet folders, as in the paper (Section 4.1)."""
+    from torchvision import transforms as T  # imported here: it adds seconds to every Ray worker
+
     to_tensor = [T.ToTensor(), T.Normalize(IMAGENET_STATS.mean, IMAGENET_STATS.std)]
     eval_transform = T.Compose([T.Resize(256), T.CenterCrop(224), *to_tensor])
     if not augment:

@@ -28,8 +28,14 @@ class EpochEvents(UserCallback):
     def after_report(self, run_context: Any, metrics: list[dict[str, Any]], checkpoint: Any) -> None:
         first = metrics[0]
         shown = {k: first[k] for k in SHOWN if isinstance(first.get(k), int | float)}
-        event = {"kind": "epoch", "label": self.label, "stage": first.get("stage", "stage"),
-                 "epoch": first.get("epoch", 0), "epochs": first.get("epochs", 0), "metrics": shown}
+        event = {
+            "kind": "epoch",
+            "label": self.label,
+            "stage": first.get("stage", "stage"),
+            "epoch": first.get("epoch", 0),
+            "epochs": first.get("epochs", 0),
+            "metrics": shown,
+        }
         self.queue.put(event)
 
 
@@ -40,8 +46,13 @@ class ProgressView:
         self.console = console
         self.queue = Queue(actor_options={"num_cpus": 0})
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.fields[metrics]}"), console=console, disable=not console.is_terminal,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            console=console,
+            disable=not console.is_terminal,
         )
         self.tasks: dict[tuple[str, str], TaskID] = {}
         self.best: float | None = None

@@ -70,8 +70,11 @@ class PlannedSearcher(Searcher):
         if sweep.algorithm == "hyperopt" and sweep.space:
             points = [dict(point) for point in sweep.points_to_evaluate] or None
             self.sampler = HyperOptSearch(
-                space=HyperOptSearch.convert_search_space(tune_search_space(sweep)), metric=METRIC,
-                mode=MODE, points_to_evaluate=points, random_state_seed=exp.seed,
+                space=HyperOptSearch.convert_search_space(tune_search_space(sweep)),
+                metric=METRIC,
+                mode=MODE,
+                points_to_evaluate=points,
+                random_state_seed=exp.seed,
             )
             self.num_sampled = sweep.num_samples
         else:
@@ -119,4 +122,3 @@ class PlannedSearcher(Searcher):
     def restore(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "rb") as file:
             self.__dict__.update(cloudpickle.load(file))
-

@@ -61,14 +61,25 @@ def sweep_trial(
     resumed = row is not None
     if row is None:
         runner = RayRunner(
-            exp.resources, exp.storage_path, exp.name, f"{plan.trial_id}-{plan_hash(plan)[:8]}",
-            callbacks=[EpochEvents(events, plan.trial_id)], verbose=verbose,
+            exp.resources,
+            exp.storage_path,
+            exp.name,
+            f"{plan.trial_id}-{plan_hash(plan)[:8]}",
+            callbacks=[EpochEvents(events, plan.trial_id)],
+            verbose=verbose,
         )
         record = run_trial(plan, teacher, runner)
         store.append(record)
         row = {"top1": record.top1, "top5": record.top5, "flop_ratio": record.flop_ratio}
-    events.put({"kind": "trial", "trial": plan.trial_id, "top1": row["top1"], "flop_ratio": row["flop_ratio"],
-                "resumed": resumed})
+    events.put(
+        {
+            "kind": "trial",
+            "trial": plan.trial_id,
+            "top1": row["top1"],
+            "flop_ratio": row["flop_ratio"],
+            "resumed": resumed,
+        }
+    )
     tune.report({"top1": row["top1"], "top5": row["top5"], "flop_ratio": row["flop_ratio"]})
 
 
@@ -89,7 +100,10 @@ def run_sweep(exp: Experiment, teacher: Teacher, events: Queue, verbose: bool = 
         tuner = tune.Tuner(
             trainable,
             tune_config=tune.TuneConfig(
-                search_alg=searcher, metric=METRIC, mode=MODE, num_samples=searcher.total,
+                search_alg=searcher,
+                metric=METRIC,
+                mode=MODE,
+                num_samples=searcher.total,
                 max_concurrent_trials=exp.sweep.max_concurrent,
             ),
             run_config=tune.RunConfig(

@@ -9,7 +9,6 @@ same job again resumes it in place, and a finished run is answered from its save
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import posixpath
 import tempfile
@@ -17,15 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import ray.train
-import torch
 import torch.distributed as dist
 from ray.train import Checkpoint, CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
 from ray.train.torch import TorchConfig, TorchTrainer
 from ray.train.v2.api.callback import UserCallback
 from torch import nn
 
+from tasray import storage
 from tasray.config import ResourcesConfig
-from tasray.results.store import resolve_path
 from tasray.runner import Job
 from tasray.stages.base import Stage, load_state, save_state, unwrap
 from tasray.stages.search import SearchResult
@@ -58,8 +56,11 @@ def weights_digest(stage: Stage) -> str:
 def worker_report(stage: Stage) -> list[dict[str, Any]]:
     """Rank, node and weights digest of every worker (gathered on all ranks)."""
     context = ray.train.get_context()
-    mine = {"rank": context.get_world_rank(), "node_id": ray.get_runtime_context().get_node_id(),
-            "weights_sha256": weights_digest(stage)}
+    mine = {
+        "rank": context.get_world_rank(),
+        "node_id": ray.get_runtime_context().get_node_id(),
+        "weights_sha256": weights_digest(stage),
+    }
     if not (dist.is_available() and dist.is_initialized()):
         return [mine]
     everyone: list[Any] = [None] * dist.get_world_size()
@@ -91,8 +92,13 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     start_epoch = stage.epoch
 
     def report(epoch: int, metrics: dict[str, float], stage: Stage) -> None:
-        payload = {**metrics, "stage": job.name, "epochs": stage.epochs, "start_epoch": start_epoch,
-                   "workers": worker_report(stage)}
+        payload = {
+            **metrics,
+            "stage": job.name,
+            "epochs": stage.epochs,
+            "start_epoch": start_epoch,
+            "workers": worker_report(stage),
+        }
         with tempfile.TemporaryDirectory() as folder:
             saved = None
             if rank == 0:
@@ -117,8 +123,13 @@ class RayRunner:
     """
 
     def __init__(
-        self, resources: ResourcesConfig, storage_path: str, experiment: str, prefix: str,
-        callbacks: list[UserCallback] | None = None, verbose: bool = False,
+        self,
+        resources: ResourcesConfig,
+        storage_path: str,
+        experiment: str,
+        prefix: str,
+        callbacks: list[UserCallback] | None = None,
+        verbose: bool = False,
     ) -> None:
         self.resources, self.prefix, self.verbose = resources, prefix, verbose
         self.storage = ray_storage(storage_path, experiment)
@@ -149,7 +160,8 @@ class RayRunner:
                 num_workers=r.num_workers, use_gpu=r.use_gpu, resources_per_worker=per_worker
             ),
             run_config=RunConfig(
-                name=self.run_name(job), storage_path=self.storage,
+                name=self.run_name(job),
+                storage_path=self.storage,
                 failure_config=FailureConfig(max_failures=r.max_failures),
                 checkpoint_config=CheckpointConfig(num_to_keep=1),
                 callbacks=self.callbacks,
@@ -158,24 +170,13 @@ class RayRunner:
         )
         return trainer.fit()
 
-    def _final_path(self, job: Job) -> tuple[Any, str]:
-        filesystem, root = resolve_path(self.storage)
-        return filesystem, posixpath.join(root, self.run_name(job), FINAL_FILE)
+    def _final_path(self, job: Job) -> str:
+        return storage.join(self.storage, self.run_name(job), FINAL_FILE)
 
     def load_final(self, job: Job) -> dict[str, Any] | None:
         """The state a finished run of this job left, or None."""
-        filesystem, path = self._final_path(job)
-        if filesystem.get_file_info(path).type.name != "File":
-            return None
-        with filesystem.open_input_stream(path) as stream:
-            return torch.load(io.BytesIO(stream.read()), map_location="cpu", weights_only=False)
+        return storage.load_object(self._final_path(job))
 
     def save_final(self, job: Job, state: dict[str, Any]) -> None:
         """Keep the finished state beside the run (temp file + rename), so reruns skip Ray Train."""
-        filesystem, path = self._final_path(job)
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        filesystem.create_dir(posixpath.dirname(path), recursive=True)
-        with filesystem.open_output_stream(path + ".tmp") as stream:
-            stream.write(buffer.getvalue())
-        filesystem.move(path + ".tmp", path)
+        storage.save_object(self._final_path(job), state)

@@ -51,8 +51,14 @@ def test_dry_run_summarises_without_ray_or_files(tmp_path, capsys):
     assert not store.exists() and not ray.is_initialized()
 
 
-SMALLEST = ["teacher.epochs=1", "search.epochs=1", "retrain.epochs=1", "sweep.num_samples=2",
-            "baselines.1.num_candidates=1", "sweep.max_concurrent=2"]
+SMALLEST = [
+    "teacher.epochs=1",
+    "search.epochs=1",
+    "retrain.epochs=1",
+    "sweep.num_samples=2",
+    "baselines.1.num_candidates=1",
+    "sweep.max_concurrent=2",
+]
 EXPECTED_TRIALS = ["fixed_ratio-0-kd", "random_search-1-kd", "tas-000", "tas-001"]
 
 
@@ -84,8 +90,14 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path):
     rows = store / "quickstart"
 
     # 1. Kill the whole driver (its process group, local Ray included) once a trial has its row.
-    driver = subprocess.Popen(command, env=env, cwd=tmp_path, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = subprocess.Popen(
+        command,
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 400
     while not list(rows.glob("*.parquet")) and driver.poll() is None and time.monotonic() < deadline:
         time.sleep(1)
@@ -101,8 +113,9 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path):
     assert "Traceback" not in done.stderr
     table = read_results(rows)
     assert sorted(table.column("trial_id").to_pylist()) == EXPECTED_TRIALS  # none missing, no duplicates
-    assert {path: mtime for path, mtime in mtimes(rows.glob("*.parquet")).items()
-            if path in finished_early} == finished_early
+    assert {
+        path: mtime for path, mtime in mtimes(rows.glob("*.parquet")).items() if path in finished_early
+    } == finished_early
     assert "random search" in done.stdout and "TAS" in done.stdout and "top-1" in done.stdout
     assert "✓ trial tas-001: top-1" in done.stdout and "tas-001 · search: 1 epochs done" in done.stdout
     exp = load_experiment(QUICKSTART, overrides)

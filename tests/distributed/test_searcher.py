@@ -26,8 +26,13 @@ def test_hyperopt_sweep_hands_out_baselines_then_sampled_tas_trials():
     searcher = PlannedSearcher(exp)
     configs = suggestions(searcher)
     assert searcher.total == len(configs) == 5
-    assert [c["trial"] for c in configs] == ["fixed_ratio-0-kd", "random_search-1-kd",
-                                             "tas-000", "tas-001", "tas-002"]
+    assert [c["trial"] for c in configs] == [
+        "fixed_ratio-0-kd",
+        "random_search-1-kd",
+        "tas-000",
+        "tas-001",
+        "tas-002",
+    ]
     assert [c["baseline"] for c in configs[:2]] == [0, 1] and configs[0]["values"] == {}
     for config in configs[2:]:
         values = config["values"]
@@ -55,8 +60,9 @@ def test_variant_names_the_tas_trials():
 
 def test_random_sweep_starts_with_points_to_evaluate_and_is_seeded():
     point = {"search.target_ratio": 0.5, "search.lambda_cost": 1.0, "search.num_selected": 3}
-    exp = load_experiment(QUICKSTART, ["sweep.algorithm=random", "sweep.num_samples=4",
-                                       f"sweep.points_to_evaluate=[{point}]"])
+    exp = load_experiment(
+        QUICKSTART, ["sweep.algorithm=random", "sweep.num_samples=4", f"sweep.points_to_evaluate=[{point}]"]
+    )
     points = enumerated_points(exp.sweep, exp.seed)
     assert len(points) == 4 and points[0] == point
     assert points == enumerated_points(exp.sweep, exp.seed)
@@ -67,10 +73,14 @@ def test_random_sweep_starts_with_points_to_evaluate_and_is_seeded():
 
 
 def test_grid_sweep_enumerates_every_combination_per_repeat():
-    exp = load_experiment(QUICKSTART, [
-        "sweep.algorithm=grid", "sweep.num_samples=2",
-        "sweep.space={search.num_selected: {choice: [2, 3]}, search.target_ratio: {choice: [0.4, 0.6]}}",
-    ])
+    exp = load_experiment(
+        QUICKSTART,
+        [
+            "sweep.algorithm=grid",
+            "sweep.num_samples=2",
+            "sweep.space={search.num_selected: {choice: [2, 3]}, search.target_ratio: {choice: [0.4, 0.6]}}",
+        ],
+    )
     points = enumerated_points(exp.sweep, exp.seed)
     combos = [(p["search.num_selected"], p["search.target_ratio"]) for p in points]
     assert combos == [(2, 0.4), (2, 0.6), (3, 0.4), (3, 0.6)] * 2

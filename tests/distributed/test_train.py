@@ -58,8 +58,9 @@ def test_killed_worker_resumes_from_its_last_checkpoint(two_nodes, tmp_path):
     job = teacher_job(exp)
     # The hook reaches the Train workers through this driver's job-wide runtime environment.
     ray.shutdown()
-    ray.init(address=two_nodes.address, log_to_driver=False,
-             runtime_env={"env_vars": {FAULT_ENV: f"1:{marker}"}})  # rank 0 dies once, after epoch 1
+    ray.init(
+        address=two_nodes.address, log_to_driver=False, runtime_env={"env_vars": {FAULT_ENV: f"1:{marker}"}}
+    )  # rank 0 dies once, after epoch 1
     try:
         result = RayRunner(exp.resources, exp.storage_path, exp.name, "fault").fit(job)
     finally:
