@@ -7,6 +7,8 @@ import importlib
 import pkgutil
 import sys
 
+from rich.console import Console
+
 from tasray.errors import TasrayError
 
 
@@ -18,6 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
     for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         importlib.import_module(f"{__name__}.{module.name}").register(subparsers)
     return parser
+
+
+def output_console() -> Console:
+    """stdout for tables: the terminal's width, or 120 columns when piped (rich would use 80)."""
+    return Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
 from tasray.arch import ArchSpec
+from tasray.cli import output_console
 from tasray.errors import TasrayError
 from tasray.models.resnet import default_input_size
 from tasray.tas.cost import count_flops, count_params, flop_ratio
@@ -62,5 +62,5 @@ def run(args: argparse.Namespace) -> int:
     table.add_row("parameters", f"{count_params(spec) / 1e6:,.3f} M")
     table.add_row("FLOP ratio vs unpruned", f"{flop_ratio(spec):.1%}")
     table.add_row("depths", " ".join(map(str, spec.depths)))
-    Console().print(table)
+    output_console().print(table)
     return 0

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
-
+from tasray.cli import output_console
 from tasray.results.leaderboard import SORT_KEYS, check_choice
 from tasray.results.leaderboard_render import FORMATS, print_leaderboard
 from tasray.results.store import read_results
@@ -37,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     check_choice(args.sort, list(SORT_KEYS), "sort column")
     check_choice(args.fmt, FORMATS, "format")
     table = read_results(args.path)
-    console = Console()
+    console = output_console()
     if table.num_rows == 0:
         console.print(f"No results under {args.path} yet (run `tasray run EXPERIMENT.yaml`).")
         return 0

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 import yaml
-from rich.console import Console
 
 from tasray import storage
+from tasray.cli import output_console
 from tasray.cli.validate import dry_run, print_summary
 from tasray.config import Experiment, load_experiment, teacher_key
 from tasray.results import read_results, render_leaderboard
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     exp = load_experiment(args.file, args.overrides)
     summary = dry_run(exp, check_data=True)
     # Bound to stdout now: Tune's banner is silenced by redirecting sys.stdout during the sweep.
-    console = Console(file=sys.stdout)
+    console = output_console()
     if args.dry_run:
         print_summary(summary, console)
         return 0
