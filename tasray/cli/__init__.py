@@ -22,6 +22,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_overrides_argument(parser: argparse.ArgumentParser) -> None:
+    """The repeatable `--set key.path=value` option of commands that read an experiment file."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a value, e.g. search.epochs=3",
+    )
+
+
 def output_console() -> Console:
     """stdout for tables: the terminal's width, or 120 columns when piped (rich would use 80)."""
     return Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)

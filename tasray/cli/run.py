@@ -13,7 +13,7 @@ import os
 import yaml
 
 from tasray import storage
-from tasray.cli import output_console
+from tasray.cli import add_overrides_argument, output_console
 from tasray.cli.validate import dry_run, print_summary
 from tasray.config import Experiment, load_experiment, teacher_key
 from tasray.results import read_results, render_leaderboard
@@ -25,14 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run an experiment on Ray: teacher, TAS sweep and baselines")
     parser.add_argument("file", help="experiment YAML, e.g. experiments/quickstart.yaml")
     parser.add_argument("--address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY.PATH=VALUE",
-        help="override a value, e.g. search.epochs=3",
-    )
+    add_overrides_argument(parser)
     parser.add_argument("--dry-run", action="store_true", help="validate and summarise; start nothing")
     parser.add_argument("--verbose", action="store_true", help="show Ray's own logs")
     parser.set_defaults(func=run)

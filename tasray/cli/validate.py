@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tasray.arch import ArchSpec
+from tasray.cli import add_overrides_argument
 from tasray.config import ConfigError, Experiment, dataset_geometry, load_experiment
 from tasray.config.geometry import Geometry
 from tasray.config.sections import FixedRatioBaseline
@@ -153,14 +154,7 @@ def print_summary(summary: DryRunSummary, console: Console | None = None) -> Non
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("validate", help="check an experiment file without running it")
     parser.add_argument("file", help="experiment YAML, e.g. experiments/quickstart.yaml")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY.PATH=VALUE",
-        help="override a value, e.g. search.epochs=3",
-    )
+    add_overrides_argument(parser)
     parser.add_argument(
         "--skip-data-check",
         action="store_true",

@@ -14,7 +14,9 @@ from typing import Any
 from ray.train.v2.api.callback import UserCallback
 from ray.util.queue import Queue
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, TaskID
+
+from tasray.stages.progress import epoch_columns
 
 SHOWN = ("loss", "top1", "val_top1", "flop_ratio")
 
@@ -45,15 +47,7 @@ class ProgressView:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.queue = Queue(actor_options={"num_cpus": 0})
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[metrics]}"),
-            console=console,
-            disable=not console.is_terminal,
-        )
+        self.progress = Progress(*epoch_columns(), console=console, disable=not console.is_terminal)
         self.tasks: dict[tuple[str, str], TaskID] = {}
         self.best: float | None = None
         self._stop = threading.Event()

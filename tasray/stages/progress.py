@@ -11,6 +11,17 @@ from tasray.stages.runtime import is_main_process
 SHOWN = ("loss", "top1", "val_top1", "flop_ratio", "tau")
 
 
+def epoch_columns() -> tuple:
+    """Name, bar, epochs done/total, elapsed time, latest metrics."""
+    return (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[metrics]}"),
+    )
+
+
 class EpochProgress:
     def __init__(self, name: str, total: int, done: int, enabled: bool | None = None) -> None:
         self.enabled = (sys.stderr.isatty() and is_main_process()) if enabled is None else enabled
@@ -19,14 +30,7 @@ class EpochProgress:
 
     def __enter__(self) -> EpochProgress:
         if self.enabled:
-            self.progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[metrics]}"),
-                transient=False,
-            )
+            self.progress = Progress(*epoch_columns(), transient=False)
             self.progress.start()
             self.task = self.progress.add_task(self.name, total=self.total, completed=self.done, metrics="")
         return self
