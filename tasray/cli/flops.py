@@ -16,7 +16,7 @@ from tasray.tas.cost import count_flops, count_params, flop_ratio
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("flops", help="FLOPs and parameters of a model or an ArchSpec JSON")
-    parser.add_argument("target", help="a model name (see `tasray flops --list`) or an ArchSpec .json")
+    parser.add_argument("target", help="a model name, e.g. cifar_resnet56, or an ArchSpec .json")
     parser.add_argument(
         "--input-size",
         type=int,
