@@ -85,8 +85,32 @@ class CandidateConv(nn.Module):
         out = F.conv2d(x, self.weight[:widest, : x.shape[1]], None, self.stride, self.padding)
         if len(chosen) == 1:
             return self.norms[chosen[0]](out)
-        parts = [cwi(self.norms[i](out[:, : self.candidates[i]]), widest) for i in chosen]
-        return sum(w * part for w, part in zip(weights.unbind(), parts, strict=True))
+        total = None
+        for i, weight in zip(chosen, weights.unbind(), strict=True):
+            part = cwi(self.weighted_norm(i, out[:, : self.candidates[i]], weight), widest)
+            total = part if total is None else total + part
+        return total
+
+    def weighted_norm(self, index: int, x: Tensor, weight: Tensor) -> Tensor:
+        """weight · BN_index(x), with the weight folded into the affine (w·γ, w·β).
+
+        BatchNorm's backward needs only its input, which the conv output already holds, so the
+        weighted maps are not stored again for the gradient of the weight: this halves the
+        activation memory of the search.
+        """
+        norm = self.norms[index]
+        if norm.training:
+            norm.num_batches_tracked.add_(1)
+        return F.batch_norm(
+            x,
+            norm.running_mean,
+            norm.running_var,
+            norm.weight * weight,
+            norm.bias * weight,
+            norm.training,
+            norm.momentum,
+            norm.eps,
+        )
 
 
 class SlicedProjection(nn.Module):
