@@ -1,84 +1,136 @@
 """One TAS search iteration vs a plain training step of the unpruned network, on the same two batches.
 
-Search iteration = weights step (forward, CE, backward, SGD) on batch A + architecture step (forward,
-CE + cost loss, backward, Adam) on batch B. Plain step = two SGD steps of the unpruned network on A
-and B. Each measurement runs in its own process so that peak RSS (above the torch import) is its own.
+Search iteration = `SearchStage.weights_step` (forward, CE, backward, SGD) on batch A +
+`SearchStage.arch_step` (forward, CE + cost loss, backward, Adam) on batch B. Plain step = two steps
+of the unpruned network on A and B with the same SGD settings (`sgd_cosine`).
+
+Times come from one process that alternates plain and search iterations and takes the median of
+each, so that drifts of a noisy machine hit both alike. Peak memory comes from one process per mode
+(peak RSS above the RSS after imports and a warm-up, or peak CUDA memory), so that each peak is its own.
 
     python bench/search_step.py [--models cifar_resnet56 cifar_resnet20] [--batch 64] [--device cpu]
+
+On CPU the peak RSS depends on the C allocator: the search's tensor sizes change every step, and
+glibc's malloc keeps the freed gaps of its heap resident. Run the benchmark (or `tasray run`) under
+`LD_PRELOAD=<libmimalloc.so>` to see the difference; the header line names the allocator in use.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak since the last reset) of this process, from /proc (Linux)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
 
 
-def measure(mode: str, model: str, batch: int, device: str, iters: int, size: int) -> dict:
+def reset_peak_rss() -> None:
+    """Restart VmHWM from the current RSS, so that import-time peaks are not counted."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def build_steps(model: str, batch: int, size: int, device: str) -> dict[str, Callable[[], None]]:
+    """The plain and the search iteration, each on the same two random batches."""
     import torch
+    from torch.utils.data import TensorDataset
 
     from tasray.arch import ArchSpec
+    from tasray.config.sections import SearchConfig
     from tasray.models import create_model
-    from tasray.models.search import SearchableResNet, SearchSpace
-    from tasray.tas.cost import cost_loss, count_flops
+    from tasray.stages.optim import sgd_cosine
+    from tasray.stages.search import SearchStage
 
-    base_rss = peak_rss_mb()
     torch.manual_seed(0)
     dev = torch.device(device)
     batches = [
         (torch.randn(batch, 3, size, size, device=dev), torch.randint(0, 10, (batch,), device=dev))
         for _ in range(2)
     ]
-    ce = torch.nn.functional.cross_entropy
-    if mode == "plain":
-        net = create_model(model, 10, 3, (size, size)).to(dev).train()
-        opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    cfg = SearchConfig(epochs=1)
+    plain = create_model(model, 10, 3, (size, size)).to(dev).train()
+    opt, schedule = sgd_cosine(
+        plain.parameters(), cfg.weight_lr, cfg.weight_momentum, cfg.weight_decay, 10**6
+    )
 
-        def step() -> None:
-            for x, y in batches:
-                opt.zero_grad(set_to_none=True)
-                ce(net(x), y).backward()
-                opt.step()
-    else:
-        spec = ArchSpec.full(model, 10, 3, (size, size))
-        net = SearchableResNet(spec, SearchSpace()).to(dev).train()
-        net.tau = 5.0
-        full = count_flops(spec)
-        w_opt = torch.optim.SGD(net.weight_parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
-        a_opt = torch.optim.Adam(net.arch_parameters(), lr=1e-3, weight_decay=1e-3)
-
-        def step() -> None:
-            (xa, ya), (xb, yb) = batches
-            w_opt.zero_grad(set_to_none=True)
-            ce(net(xa).logits, ya).backward()
-            w_opt.step()
-            a_opt.zero_grad(set_to_none=True)
-            out = net(xb)
-            ratio = net.derive_arch()
-            loss = ce(out.logits, yb) + 2.0 * cost_loss(
-                out.expected_flops / full, count_flops(ratio) / full, 0.5, 0.05
-            )
+    def plain_step() -> None:
+        for x, y in batches:
+            loss = torch.nn.functional.cross_entropy(plain(x), y)
+            opt.zero_grad(set_to_none=True)
             loss.backward()
-            a_opt.step()
+            opt.step()
+            schedule.step()
 
-    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    data = TensorDataset(torch.cat([x for x, _ in batches]).cpu(), torch.cat([y for _, y in batches]).cpu())
+    stage = SearchStage(ArchSpec.full(model, 10, 3, (size, size)), cfg, data, data, batch, dev)
+    stage.network.train().tau = 5.0  # mid-search: both sampled candidates carry weight
+
+    def search_step() -> None:
+        (xa, ya), (xb, yb) = batches
+        stage.weights_step(xa, ya)
+        stage.arch_step(xb, yb)
+
+    return {"plain": plain_step, "search": search_step}
+
+
+def warm_up(device: str) -> None:
+    """Pay the lazy imports of the first optimizer step before the memory baseline is taken."""
+    import torch
+
+    p = torch.nn.Parameter(torch.zeros(1, device=device))
+    p.grad = torch.zeros_like(p)
+    torch.optim.SGD([p], lr=0.1).step()
+    torch.optim.Adam([p]).step()
+
+
+def sync(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def time_both(model: str, batch: int, size: int, device: str, iters: int) -> dict[str, float]:
+    """Median seconds per iteration of each mode, measured alternately in this process."""
+    steps = build_steps(model, batch, size, device)
+    times: dict[str, list[float]] = {mode: [] for mode in steps}
     for _ in range(3):
-        step()
-    sync()
-    start = time.perf_counter()
+        for step in steps.values():
+            step()
     for _ in range(iters):
+        for mode, step in steps.items():
+            sync(device)
+            start = time.perf_counter()
+            step()
+            sync(device)
+            times[mode].append(time.perf_counter() - start)
+    return {mode: statistics.median(t) for mode, t in times.items()}
+
+
+def peak_memory(mode: str, model: str, batch: int, size: int, device: str, iters: int) -> float:
+    """MiB: peak CUDA memory, or peak RSS above the warm start, of `iters` iterations of `mode`."""
+    import torch
+
+    warm_up(device)
+    reset_peak_rss()
+    base = rss_mb("VmRSS")
+    step = build_steps(model, batch, size, device)[mode]
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    for _ in range(iters + 3):
         step()
-    sync()
-    seconds = (time.perf_counter() - start) / iters
-    peak = (torch.cuda.max_memory_allocated() / 2**20) if dev.type == "cuda" else peak_rss_mb() - base_rss
-    return {"seconds": seconds, "peak_mb": peak}
+    sync(device)
+    return torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else rss_mb("VmHWM") - base
 
 
 def main() -> None:
@@ -90,40 +142,35 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--iters", type=int, default=10)
-    parser.add_argument("--one", nargs=2, metavar=("MODE", "MODEL"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--memory-of",
+        nargs=2,
+        metavar=("MODE", "MODEL"),
+        help="print only the peak memory (MiB) of MODE (plain or search) on MODEL, measured in this process",
+    )
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(measure(args.one[0], args.one[1], args.batch, args.device, args.iters, args.size)))
+    shape = (args.batch, args.size, args.device, args.iters)
+    if args.memory_of:
+        print(json.dumps(peak_memory(*args.memory_of, *shape)))
         return
     memory = "peak CUDA MiB" if args.device.startswith("cuda") else "peak RSS MiB"
+    allocator = os.environ.get("LD_PRELOAD") or "the C library's malloc"
     print(f"batch {args.batch}, {args.size}x{args.size}x3, device {args.device}, {args.iters} iterations")
+    print(f"allocator: {allocator}")
     header = f"{'model':<16}{'plain s/it':>11}{'search s/it':>12}{'time ratio':>11}"
     print(header + f"{memory + ' p/s':>22}{'mem ratio':>10}")
     for model in args.models:
-        result = {}
+        seconds = time_both(model, *shape)
+        mb = {}
         for mode in ("plain", "search"):
-            cmd = [
-                sys.executable,
-                __file__,
-                "--one",
-                mode,
-                model,
-                "--batch",
-                str(args.batch),
-                "--size",
-                str(args.size),
-                "--device",
-                args.device,
-                "--iters",
-                str(args.iters),
-            ]
-            result[mode] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-        p, s = result["plain"], result["search"]
+            cmd = [sys.executable, __file__, "--memory-of", mode, model, "--batch", str(args.batch)]
+            cmd += ["--size", str(args.size), "--device", args.device, "--iters", str(args.iters)]
+            mb[mode] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        p, s = seconds["plain"], seconds["search"]
         print(
-            f"{model:<16}{p['seconds']:>11.3f}{s['seconds']:>12.3f}{s['seconds'] / p['seconds']:>11.2f}"
-            f"{p['peak_mb']:>11.0f}/{s['peak_mb']:<10.0f}{s['peak_mb'] / p['peak_mb']:>10.2f}"
-            + f"   images/s plain {2 * args.batch / p['seconds']:.0f}"
-            + f", search {2 * args.batch / s['seconds']:.0f}"
+            f"{model:<16}{p:>11.3f}{s:>12.3f}{s / p:>11.2f}"
+            f"{mb['plain']:>11.0f}/{mb['search']:<10.0f}{mb['search'] / mb['plain']:>10.2f}"
+            f"   images/s plain {2 * args.batch / p:.0f}, search {2 * args.batch / s:.0f}"
         )
 
 

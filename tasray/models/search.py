@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
 from tasray.tas.cost import DepthDistribution, WidthDistribution, expected_flops
-from tasray.tas.cwi import cwi
+from tasray.tas.cwi import add_cwi_, cwi
 from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select
 
 PAPER_WIDTH_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -81,17 +81,17 @@ class CandidateConv(nn.Module):
 
     def forward(self, x: Tensor, chosen: list[int], weights: Tensor) -> Tensor:
         """Weighted sum over the chosen candidate positions, at the widest chosen width."""
-        widest = max(self.candidates[i] for i in chosen)
+        by_width = sorted(zip(chosen, weights.unbind(), strict=True), key=lambda c: -self.candidates[c[0]])
+        widest = self.candidates[by_width[0][0]]
         out = F.conv2d(x, self.weight[:widest, : x.shape[1]], None, self.stride, self.padding)
         if len(chosen) == 1:
             return self.norms[chosen[0]](out)
-        total = None
-        for i, weight in zip(chosen, weights.unbind(), strict=True):
-            part = cwi(self.weighted_norm(i, out[:, : self.candidates[i]], weight), widest)
-            total = part if total is None else total + part
+        total = self.weighted_norm(*by_width[0], out)  # the widest candidate: CWI is the identity
+        for index, weight in by_width[1:]:
+            add_cwi_(total, self.weighted_norm(index, weight, out[:, : self.candidates[index]]))
         return total
 
-    def weighted_norm(self, index: int, x: Tensor, weight: Tensor) -> Tensor:
+    def weighted_norm(self, index: int, weight: Tensor, x: Tensor) -> Tensor:
         """weight · BN_index(x), with the weight folded into the affine (w·γ, w·β).
 
         BatchNorm's backward needs only its input, which the conv output already holds, so the

@@ -2,7 +2,8 @@
 
 Each iteration takes a weights step on a D_train batch (SGD, cosine learning rate, cross-entropy)
 and an architecture step on a D_val batch (Adam, cross-entropy + λ_cost·L_cost of Eq. 8). The
-Gumbel-softmax temperature τ decays once per epoch. Under torch.distributed every rank samples the
+Gumbel-softmax temperature τ decays once per epoch. Each step freezes the parameter group it does not
+update, so no gradient is computed only to be thrown away. Under torch.distributed every rank samples the
 same architecture (same sampler seed) and gradients are averaged by hand: the sampled network
 changes every step, which DistributedDataParallel's fixed buckets do not expect.
 """
@@ -24,7 +25,7 @@ from tasray.data import make_loader, set_loader_epoch
 from tasray.models.search import SearchableResNet, SearchSpace
 from tasray.stages.base import Stage
 from tasray.stages.metrics import batch_totals
-from tasray.stages.optim import sgd_cosine
+from tasray.stages.optim import frozen, sgd_cosine
 from tasray.stages.runtime import all_reduce_sum, average_gradients, broadcast_state, seed_everything
 from tasray.tas.cost import cost_loss, count_flops
 
@@ -127,26 +128,28 @@ class SearchStage(Stage):
             round_ += 1
 
     def weights_step(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        loss = F.cross_entropy(self.network(images).logits, targets)
-        self.weight_optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        with frozen(self.network.arch_parameters()):
+            loss = F.cross_entropy(self.network(images).logits, targets)
+            self.weight_optimizer.zero_grad(set_to_none=True)
+            loss.backward()
         average_gradients(self.network.weight_parameters())
         self.weight_optimizer.step()
         self.scheduler.step()
         return loss.detach()
 
     def arch_step(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        out = self.network(images)
-        derived_ratio = count_flops(self.network.derive_arch()) / self.full_flops
-        cost = cost_loss(
-            out.expected_flops / self.full_flops,
-            derived_ratio,
-            self.settings.target_ratio,
-            self.settings.tolerance,
-        )
-        loss = F.cross_entropy(out.logits, targets) + self.settings.lambda_cost * cost
-        self.arch_optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        with frozen(self.network.weight_parameters()):
+            out = self.network(images)
+            derived_ratio = count_flops(self.network.derive_arch()) / self.full_flops
+            cost = cost_loss(
+                out.expected_flops / self.full_flops,
+                derived_ratio,
+                self.settings.target_ratio,
+                self.settings.tolerance,
+            )
+            loss = F.cross_entropy(out.logits, targets) + self.settings.lambda_cost * cost
+            self.arch_optimizer.zero_grad(set_to_none=True)
+            loss.backward()
         average_gradients(self.network.arch_parameters())
         self.arch_optimizer.step()
         return batch_totals(loss, out.logits, targets)

@@ -2,8 +2,8 @@
 
 B = CWI(A, C_out) with B_i = mean(A_{s:e−1}), s = ⌊i·C/C_out⌋, e = ⌈(i+1)·C/C_out⌉. That is adaptive
 average pooling over the channel axis. The search only ever widens (C ≤ C_out), where each output
-channel averages one or two neighbouring input channels, so that case is two gathers and an add,
-about 3× faster than generic adaptive pooling.
+channel averages one or two neighbouring input channels, so that case is one or two gathers, about 3×
+faster than generic adaptive pooling.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from torch import Tensor
 
 
 @cache
-def _widening_indices(channels: int, out_channels: int, device: torch.device) -> tuple[Tensor, Tensor]:
-    """First and last input channel averaged into each output channel, when widening."""
+def _widening_indices(channels: int, out_channels: int, device: torch.device) -> tuple[Tensor, Tensor | None]:
+    """First and last input channel averaged into each output channel, when widening.
+
+    The last is None when it always equals the first (C_out a multiple of C): one gather suffices.
+    """
     first = [i * channels // out_channels for i in range(out_channels)]
     last = [-(-(i + 1) * channels // out_channels) - 1 for i in range(out_channels)]
-    return torch.tensor(first, device=device), torch.tensor(last, device=device)
+    return torch.tensor(first, device=device), None if first == last else torch.tensor(last, device=device)
 
 
 def cwi(x: Tensor, out_channels: int) -> Tensor:
@@ -31,4 +34,24 @@ def cwi(x: Tensor, out_channels: int) -> Tensor:
     if channels > out_channels:
         return F.adaptive_avg_pool3d(x.unsqueeze(1), (out_channels, *x.shape[2:])).squeeze(1)
     first, last = _widening_indices(channels, out_channels, x.device)
+    if last is None:
+        return x.index_select(1, first)
     return (x.index_select(1, first) + x.index_select(1, last)) * 0.5
+
+
+def add_cwi_(total: Tensor, x: Tensor) -> Tensor:
+    """total += CWI(x, total.shape[1]), in place, for an `x` no wider than `total`.
+
+    Adding the gathers straight into `total` skips the temporaries of `total + cwi(x, …)`: the
+    search calls this for every sampled width of every conv, so fewer, same-sized allocations
+    also keep the CPU heap from fragmenting.
+    """
+    channels, out_channels = x.shape[1], total.shape[1]
+    if channels > out_channels:
+        raise ValueError(f"add_cwi_ widens only: {channels} channels into {out_channels}")
+    if channels == out_channels:
+        return total.add_(x)
+    first, last = _widening_indices(channels, out_channels, x.device)
+    if last is None:
+        return total.add_(x.index_select(1, first))
+    return total.add_(x.index_select(1, first), alpha=0.5).add_(x.index_select(1, last), alpha=0.5)

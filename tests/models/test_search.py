@@ -3,8 +3,9 @@ import torch
 
 from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
-from tasray.models.search import SearchableResNet, SearchSpace
+from tasray.models.search import CandidateConv, SearchableResNet, SearchSpace
 from tasray.tas.cost import count_flops
+from tasray.tas.cwi import cwi
 
 
 def supernet(model: str = "cifar_resnet20", **space) -> SearchableResNet:
@@ -23,6 +24,48 @@ def test_candidates_follow_the_ratios_without_duplicates() -> None:
 def test_one_selected_candidate_is_rejected() -> None:
     with pytest.raises(TasrayError, match=r"num_selected \(\|I\|\) = 1; must be >= 2"):
         SearchSpace(num_selected=1)
+
+
+def eq4_reference(conv: CandidateConv, x: torch.Tensor, chosen: list[int], weights: torch.Tensor):
+    """Paper Eq. 4, written plainly: Σ_i w_i · CWI(BN_i(conv_i(x)), widest)."""
+    widest = max(conv.candidates[i] for i in chosen)
+    parts = []
+    for i, w in zip(chosen, weights, strict=True):
+        c = conv.candidates[i]
+        out = torch.nn.functional.conv2d(x, conv.weight[:c], None, conv.stride, conv.padding)
+        parts.append(w * cwi(conv.norms[i](out), widest))
+    return sum(parts)
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [[1, 4], [4, 1], [0, 2], [2, 3], [3, 2, 0], [4]],  # (3, 8): two gathers; (4, 8): one; |I| = 3
+)
+def test_candidate_conv_computes_eq4(chosen: list[int]) -> None:
+    """The sliced, BN-folded, in-place sum equals the plain formula: output, every gradient and the
+    BatchNorm running statistics."""
+    torch.manual_seed(0)
+    fast = CandidateConv(3, (2, 3, 4, 6, 8), 3, 1)
+    plain = CandidateConv(3, (2, 3, 4, 6, 8), 3, 1)
+    plain.load_state_dict(fast.state_dict())
+    x = torch.randn(4, 3, 5, 5)
+    logits = torch.randn(len(chosen), requires_grad=True)
+    grad_out = torch.randn(4, max(fast.candidates[i] for i in chosen), 5, 5)
+    results = []
+    for conv, forward in ((fast, fast.forward), (plain, lambda *a: eq4_reference(plain, *a))):
+        xi, li = x.clone().requires_grad_(), logits.detach().clone().requires_grad_()
+        out = forward(xi, chosen, li.softmax(0))
+        out.backward(grad_out)
+        logit_grad = torch.zeros_like(li) if li.grad is None else li.grad  # one candidate: weight ≡ 1
+        results.append(
+            (out, xi.grad, logit_grad, conv.weight.grad, [p.grad for p in conv.norms.parameters()])
+        )
+    torch.testing.assert_close(results[0][:4], results[1][:4])
+    for a, b in zip(results[0][4], results[1][4], strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            torch.testing.assert_close(a, b)
+    torch.testing.assert_close(fast.norms.state_dict(), plain.norms.state_dict())
 
 
 @pytest.mark.parametrize("model", ["cifar_resnet20", "cifar_resnet164", "resnet18"])
