@@ -21,9 +21,5 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
-# The search-step benchmark twice: with the C library's malloc, then with mimalloc preloaded.
-MIMALLOC = $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/cmeel.prefix/lib/libmimalloc.so
 bench: setup
-	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python bench/search_step.py
-	LD_PRELOAD=$(MIMALLOC) $(BIN)/python bench/search_step.py

@@ -7,12 +7,12 @@ of the unpruned network on A and B with the same SGD settings (`sgd_cosine`).
 Times come from one process that alternates plain and search iterations and takes the median of
 each, so that drifts of a noisy machine hit both alike. Peak memory comes from one process per mode
 (peak RSS above the RSS after imports and a warm-up, or peak CUDA memory), so that each peak is its own.
+Each process gets the environment `tasray run` gives that kind of job (`tasray.jobs`).
 
     python bench/search_step.py [--models cifar_resnet56 cifar_resnet20] [--batch 64] [--device cpu]
 
-On CPU the peak RSS depends on the C allocator: the search's tensor sizes change every step, and
-glibc's malloc keeps the freed gaps of its heap resident. Run the benchmark (or `tasray run`) under
-`LD_PRELOAD=<libmimalloc.so>` to see the difference; the header line names the allocator in use.
+On CPU the peak RSS also depends on the C allocator; the header line names the one in use
+(LD_PRELOAD, or the C library's malloc).
 """
 
 from __future__ import annotations
@@ -133,6 +133,19 @@ def peak_memory(mode: str, model: str, batch: int, size: int, device: str, iters
     return torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else rss_mb("VmHWM") - base
 
 
+def job_env(mode: str) -> dict[str, str]:
+    """The environment tasray gives the processes of `mode`: the search's small oneDNN cache (see
+    `tasray.jobs.SEARCH_WORKER_ENV`); variables already set here win, as under `tasray run`."""
+    from tasray.jobs import SEARCH_WORKER_ENV
+
+    return {**(SEARCH_WORKER_ENV if mode == "search" else {}), **os.environ}
+
+
+def in_subprocess(env: dict[str, str], *args: str) -> dict | float:
+    cmd = [sys.executable, __file__, *args]
+    return json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -148,24 +161,35 @@ def main() -> None:
         metavar=("MODE", "MODEL"),
         help="print only the peak memory (MiB) of MODE (plain or search) on MODEL, measured in this process",
     )
+    parser.add_argument("--times-of", metavar="MODEL", help="print only the median times, measured here")
     args = parser.parse_args()
     shape = (args.batch, args.size, args.device, args.iters)
     if args.memory_of:
         print(json.dumps(peak_memory(*args.memory_of, *shape)))
         return
+    if args.times_of:
+        print(json.dumps(time_both(args.times_of, *shape)))
+        return
+    common = ["--batch", str(args.batch), "--size", str(args.size), "--device", args.device]
+    common += ["--iters", str(args.iters)]
     memory = "peak CUDA MiB" if args.device.startswith("cuda") else "peak RSS MiB"
     allocator = os.environ.get("LD_PRELOAD") or "the C library's malloc"
     print(f"batch {args.batch}, {args.size}x{args.size}x3, device {args.device}, {args.iters} iterations")
+    from tasray.jobs import SEARCH_WORKER_ENV
+
+    search_env = job_env("search")
     print(f"allocator: {allocator}")
+    print("search processes: " + ", ".join(f"{key}={search_env[key]}" for key in SEARCH_WORKER_ENV))
     header = f"{'model':<16}{'plain s/it':>11}{'search s/it':>12}{'time ratio':>11}"
     print(header + f"{memory + ' p/s':>22}{'mem ratio':>10}")
     for model in args.models:
-        seconds = time_both(model, *shape)
-        mb = {}
-        for mode in ("plain", "search"):
-            cmd = [sys.executable, __file__, "--memory-of", mode, model, "--batch", str(args.batch)]
-            cmd += ["--size", str(args.size), "--device", args.device, "--iters", str(args.iters)]
-            mb[mode] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        # Plain and search alternate in one process, in the search's environment: the dozen conv
+        # shapes of an unpruned CIFAR ResNet fit either oneDNN cache.
+        seconds = in_subprocess(job_env("search"), "--times-of", model, *common)
+        mb = {
+            mode: in_subprocess(job_env(mode), "--memory-of", mode, model, *common)
+            for mode in ("plain", "search")
+        }
         p, s = seconds["plain"], seconds["search"]
         print(
             f"{model:<16}{p:>11.3f}{s:>12.3f}{s / p:>11.2f}"

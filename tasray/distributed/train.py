@@ -53,13 +53,14 @@ def weights_digest(stage: Stage) -> str:
     return digest.hexdigest()
 
 
-def worker_report(stage: Stage) -> list[dict[str, Any]]:
-    """Rank, node and weights digest of every worker (gathered on all ranks)."""
+def worker_report(stage: Stage, env_keys: list[str]) -> list[dict[str, Any]]:
+    """Rank, node, weights digest and the `env_keys` variables of every worker (gathered on all ranks)."""
     context = ray.train.get_context()
     mine = {
         "rank": context.get_world_rank(),
         "node_id": ray.get_runtime_context().get_node_id(),
         "weights_sha256": weights_digest(stage),
+        "env": {key: os.environ.get(key) for key in env_keys},
     }
     if not (dist.is_available() and dist.is_initialized()):
         return [mine]
@@ -97,7 +98,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
             "stage": job.name,
             "epochs": stage.epochs,
             "start_epoch": start_epoch,
-            "workers": worker_report(stage),
+            "workers": worker_report(stage, sorted(job.worker_env)),
         }
         with tempfile.TemporaryDirectory() as folder:
             saved = None
@@ -151,6 +152,7 @@ class RayRunner:
     def fit(self, job: Job) -> ray.train.Result:
         """Train (or resume) the job on Ray Train and return Ray's result."""
         r = self.resources
+        env = {key: os.environ.get(key, value) for key, value in job.worker_env.items()}  # user's wins
         per_worker = {"CPU": r.cpus_per_worker, **({"GPU": r.gpus_per_worker} if r.use_gpu else {})}
         trainer = TorchTrainer(
             train_loop_per_worker,
@@ -166,6 +168,7 @@ class RayRunner:
                 checkpoint_config=CheckpointConfig(num_to_keep=1),
                 callbacks=self.callbacks,
                 logging_config=ray.train.LoggingConfig(log_level="INFO" if self.verbose else "WARNING"),
+                worker_runtime_env={"env_vars": env} if env else None,
             ),
         )
         return trainer.fit()

@@ -10,7 +10,7 @@ from ray.cluster_utils import Cluster
 
 from tasray.config import load_experiment
 from tasray.distributed.train import FAULT_ENV, STATE_FILE, RayRunner
-from tasray.jobs import SearchJob
+from tasray.jobs import SEARCH_WORKER_ENV, SearchJob
 from tasray.pipeline import full_spec, teacher_job
 from tasray.runner import LocalRunner
 from tasray.stages.base import load_state
@@ -46,6 +46,7 @@ def test_search_on_two_nodes_keeps_both_ranks_identical(two_nodes, tmp_path):
     alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
     assert len({w["node_id"] for w in workers}) == 2 and {w["node_id"] for w in workers} == alive
     assert workers[0]["weights_sha256"] == workers[1]["weights_sha256"]
+    assert all(w["env"] == SEARCH_WORKER_ENV for w in workers)  # small oneDNN cache: flat CPU memory
     state = final_state(result)
     assert [h["epoch"] for h in state["history"]] == [0, 1]
     assert job.result_from_state(state).spec.model == exp.model.name
