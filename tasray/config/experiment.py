@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -33,7 +34,8 @@ class Experiment(Section):
     Args:
         name: names the run under ``storage_path``; letters, digits, ``_``, ``-``, ``.``.
         seed: seed of every random number generator (data order, init, Gumbel noise, search).
-        storage_path: results directory, or a pyarrow filesystem URI (``s3://``, ``gs://``...).
+        storage_path: results directory (a relative one is taken from the current directory), or a
+            pyarrow filesystem URI (``s3://``, ``gs://``...).
         data: the data set.
         model: the unpruned network.
         teacher: training of the unpruned network.
@@ -62,6 +64,12 @@ class Experiment(Section):
         if not NAME_PATTERN.fullmatch(name) or not name.strip("."):
             raise ValueError("must use only letters, digits, '_', '-', '.' (and not only dots)")
         return name
+
+    @field_validator("storage_path")
+    @classmethod
+    def _absolute_storage(cls, path: str) -> str:
+        # Ray Tune runs each trial in a working directory of its own: fix what "relative" means here.
+        return path if "://" in path else os.path.abspath(os.path.expanduser(path))
 
     @model_validator(mode="after")
     def _across_sections(self, info: ValidationInfo) -> Experiment:

@@ -79,9 +79,10 @@ def ray_daemons() -> set[int]:
 
 
 @pytest.mark.ray
-def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path):
+def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a relative storage path: Ray runs trials in other directories
     store = tmp_path / "store"
-    overrides = [f"storage_path={store}", *SMALLEST]
+    overrides = ["storage_path=store", *SMALLEST]
     command = [sys.executable, "-m", "tasray", "run", str(QUICKSTART)]
     for item in overrides:
         command += ["--set", item]
@@ -117,6 +118,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path):
         path: mtime for path, mtime in mtimes(rows.glob("*.parquet")).items() if path in finished_early
     } == finished_early
     assert "random search" in done.stdout and "TAS" in done.stdout and "top-1" in done.stdout
+    assert "No results yet" not in done.stdout  # the closing leaderboard found the rows
     assert "✓ trial tas-001: top-1" in done.stdout and "tas-001 · search: 1 epochs done" in done.stdout
     exp = load_experiment(QUICKSTART, overrides)
     assert load_experiment(rows / "config.yaml").model_dump() == exp.model_dump()

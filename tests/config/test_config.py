@@ -294,3 +294,15 @@ def test_table1_crosses_methods_with_transfers():
 def test_every_experiment_file_starts_with_a_comment_and_matches_its_name(path):
     assert path.read_text().startswith("# ")
     assert load_experiment(path).name == path.stem
+
+
+def test_a_relative_storage_path_is_taken_from_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    exp = load_experiment(EXPERIMENTS / "quickstart.yaml", ["storage_path=runs/here"])
+    assert exp.storage_path == str(tmp_path / "runs" / "here")
+    assert (
+        load_experiment(EXPERIMENTS / "quickstart.yaml", ["storage_path=s3://bucket/runs"]).storage_path
+        == "s3://bucket/runs"
+    )
+    monkeypatch.chdir("/")  # a trial re-validates its experiment elsewhere: the path must not move
+    assert Experiment.model_validate(exp.model_dump()).storage_path == exp.storage_path
