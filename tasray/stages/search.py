@@ -2,10 +2,10 @@
 
 Each iteration takes a weights step on a D_train batch (SGD, cosine learning rate, cross-entropy)
 and an architecture step on a D_val batch (Adam, cross-entropy + λ_cost·L_cost of Eq. 8). The
-Gumbel-softmax temperature τ decays once per epoch. Each step freezes the parameter group it does not
-update, so no gradient is computed only to be thrown away. Under torch.distributed every rank samples the
-same architecture (same sampler seed) and gradients are averaged by hand: the sampled network
-changes every step, which DistributedDataParallel's fixed buckets do not expect.
+Gumbel-softmax temperature τ decays once per epoch. Each step freezes the parameter group it does
+not update, so no gradient is computed only to be thrown away. Under torch.distributed every rank
+samples the same architecture (same sampler seed) and gradients are averaged by hand: the sampled
+network changes every step, which DistributedDataParallel's fixed buckets do not expect.
 """
 
 from __future__ import annotations

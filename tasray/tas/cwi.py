@@ -42,9 +42,8 @@ def cwi(x: Tensor, out_channels: int) -> Tensor:
 def add_cwi_(total: Tensor, x: Tensor) -> Tensor:
     """total += CWI(x, total.shape[1]), in place, for an `x` no wider than `total`.
 
-    Adding the gathers straight into `total` skips the temporaries of `total + cwi(x, …)`: the
-    search calls this for every sampled width of every conv, so fewer, same-sized allocations
-    also keep the CPU heap from fragmenting.
+    Adding the gathers straight into `total` skips the temporaries of `total + cwi(x, …)`; the
+    search does this for every sampled width of every conv.
     """
     channels, out_channels = x.shape[1], total.shape[1]
     if channels > out_channels:
