@@ -10,12 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 
-import yaml
-
 from tasray import storage
 from tasray.cli import add_overrides_argument, output_console
 from tasray.cli.validate import dry_run, print_summary
-from tasray.config import Experiment, load_experiment, teacher_key
+from tasray.config import load_experiment, save_resolved, teacher_key
 from tasray.results import read_results, render_leaderboard
 
 CONFIG_FILE = "config.yaml"
@@ -29,13 +27,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="validate and summarise; start nothing")
     parser.add_argument("--verbose", action="store_true", help="show Ray's own logs")
     parser.set_defaults(func=run)
-
-
-def save_config(exp: Experiment) -> str:
-    """Write the resolved experiment to `<storage>/<name>/config.yaml` (temp file + rename)."""
-    path = storage.join(exp.storage_path, exp.name, CONFIG_FILE)
-    storage.write_bytes(path, yaml.safe_dump(exp.model_dump(mode="json"), sort_keys=False).encode())
-    return path
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         )
         teacher = get_teacher(exp, teacher_runner)
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
-        console.print(f"resolved config: {save_config(exp)}")
+        config_file = save_resolved(exp, storage.join(exp.storage_path, exp.name, CONFIG_FILE))
+        console.print(f"resolved config: {config_file}")
         failed = run_sweep(exp, teacher, view.queue, args.verbose)
     results = storage.join(exp.storage_path, exp.name)
     render_leaderboard(read_results(results), console)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from tasray import storage
 from tasray.config.errors import ConfigError
 from tasray.config.experiment import Experiment, validate_experiment
 from tasray.config.paths import set_path
@@ -102,17 +101,14 @@ def load_experiment(path: str | Path, overrides: Sequence[str] = ()) -> Experime
     return validate_experiment(data, prefix=f"{path}: ")
 
 
-def save_resolved(exp: Experiment, path: str | Path) -> None:
+def save_resolved(exp: Experiment, path: str | Path) -> str:
     """Write `exp` with every default filled in, as YAML that `load_experiment` reads back.
 
-    Written to a temporary file and renamed, so a reader never sees half a file.
+    `path` is a local path or a storage URI; the file is written whole (temp file + rename).
+    Returns the path written.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(exp.model_dump(mode="json"), sort_keys=False)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
+    storage.write_bytes(str(path), yaml.safe_dump(exp.model_dump(mode="json"), sort_keys=False).encode())
+    return str(path)
 
 
 def _jsonable(value: Any) -> Any:

@@ -16,9 +16,9 @@ from ray.util.queue import Queue
 from rich.console import Console
 from rich.progress import Progress, TaskID
 
-from tasray.stages.progress import epoch_columns
+from tasray.stages.progress import epoch_columns, metrics_text
 
-SHOWN = ("loss", "top1", "val_top1", "flop_ratio")
+SHOWN = ("loss", "top1", "val_top1", "flop_ratio")  # sent to the driver; τ is in the search history
 
 
 class EpochEvents(UserCallback):
@@ -79,7 +79,7 @@ class ProgressView:
 
     def epoch(self, event: dict[str, Any]) -> None:
         key = (event["label"], event["stage"])
-        text = "  ".join(f"{k} {v:.3g}" for k, v in event["metrics"].items())
+        text = metrics_text(event["metrics"])
         if key not in self.tasks:
             description = f"{key[0]} · {key[1]}"
             self.tasks[key] = self.progress.add_task(description, total=event["epochs"], metrics="")

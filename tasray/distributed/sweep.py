@@ -14,7 +14,6 @@ import io
 import posixpath
 from typing import Any
 
-import pyarrow.parquet as pq
 from ray import tune
 from ray.util.queue import Queue
 
@@ -44,11 +43,8 @@ def plan_hash(plan: TrialPlan) -> str:
 
 def finished_row(store: ResultsStore, plan: TrialPlan) -> dict[str, Any] | None:
     """The trial's stored row if it was produced by this very config, else None."""
-    path = store.trial_path(plan.experiment.name, plan.trial_id)
-    if store.filesystem.get_file_info(path).type.name != "File":
-        return None
-    row = pq.read_table(path, filesystem=store.filesystem).to_pylist()[0]
-    return row if row["config_hash"] == plan_hash(plan) else None
+    row = store.read_trial(plan.experiment.name, plan.trial_id)
+    return row if row is not None and row["config_hash"] == plan_hash(plan) else None
 
 
 def sweep_trial(

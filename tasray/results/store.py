@@ -13,6 +13,7 @@ import os
 import posixpath
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -39,7 +40,8 @@ def resolve_path(path: str | Path) -> tuple[pafs.FileSystem, str]:
 
 
 class ResultsStore:
-    """A folder (or bucket prefix) of trial files; `append` writes one, `read` reads them all."""
+    """A folder (or bucket prefix) of trial files; `append` writes one, `read_trial` reads one and
+    `read` reads them all."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = str(root)
@@ -64,6 +66,13 @@ class ResultsStore:
             _delete_quietly(self.filesystem, temp)
             raise
         return final
+
+    def read_trial(self, experiment_id: str, trial_id: str) -> dict[str, Any] | None:
+        """The row of one trial, or None when the trial has no file yet."""
+        path = self.trial_path(experiment_id, trial_id)
+        if self.filesystem.get_file_info(path).type != pafs.FileType.File:
+            return None
+        return pq.read_table(path, filesystem=self.filesystem).to_pylist()[0]
 
     def read(self) -> pa.Table:
         """Every row of the store (an empty table with `SCHEMA` if there are none)."""

@@ -11,6 +11,11 @@ from tasray.stages.runtime import is_main_process
 SHOWN = ("loss", "top1", "val_top1", "flop_ratio", "tau")
 
 
+def metrics_text(metrics: dict[str, float]) -> str:
+    """The SHOWN metrics that `metrics` has, as `name value` pairs for a progress line."""
+    return "  ".join(f"{k} {metrics[k]:.3g}" for k in SHOWN if k in metrics)
+
+
 def epoch_columns() -> tuple:
     """Name, bar, epochs done/total, elapsed time, latest metrics."""
     return (
@@ -37,8 +42,7 @@ class EpochProgress:
 
     def advance(self, metrics: dict[str, float]) -> None:
         if self.progress is not None:
-            text = "  ".join(f"{k} {metrics[k]:.3g}" for k in SHOWN if k in metrics)
-            self.progress.update(self.task, advance=1, metrics=text)
+            self.progress.update(self.task, advance=1, metrics=metrics_text(metrics))
 
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:

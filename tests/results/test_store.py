@@ -138,3 +138,11 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path, monkeypa
 def test_bad_records_are_refused(change: dict, message: str) -> None:
     with pytest.raises(RecordError, match=message.replace("(", r"\(").replace("|", r"\|")):
         record(change.pop("trial_id", "t0"), **change)
+
+
+def test_read_trial_gives_one_row_or_none(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    assert store.read_trial("exp-a", "t0") is None
+    store.append(record("t0", top1=80.0))
+    row = store.read_trial("exp-a", "t0")
+    assert row is not None and row["trial_id"] == "t0" and row["top1"] == 80.0
