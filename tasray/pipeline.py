@@ -149,7 +149,7 @@ def retrain_job(plan: TrialPlan, spec: ArchSpec, teacher: Teacher, kept: list[li
         exp.data.batch_size,
         exp.data.eval_batch_size,
         plan.transfer,
-        r.kd_lambda,
+        r.kd_weight,
         r.kd_temperature,
     )
     needs_teacher = plan.transfer != "scratch"

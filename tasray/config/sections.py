@@ -168,7 +168,9 @@ class RetrainConfig(Section):
         epochs: training epochs (300 on CIFAR, 120 on ImageNet).
         transfer: ``scratch`` (random init), ``init`` (start from the unpruned weights) or
             ``kd`` (knowledge distillation from the unpruned net, Eq. 10).
-        kd_lambda: λ of Eq. 10, the weight of the hard-label loss (0.9 CIFAR, 0.5 ImageNet).
+        kd_weight: share w of the distillation term in (1 − w)·CE + w·T²·KL, the authors' α (0.9).
+            The paper's Eq. 10 weighs the hard labels with λ instead: w = 1 − λ, so its ImageNet
+            λ = 0.5 is w = 0.5.
         kd_temperature: T of Eq. 9.
         lr: initial SGD learning rate (cosine schedule).
         momentum: SGD momentum.
@@ -177,7 +179,7 @@ class RetrainConfig(Section):
 
     epochs: int = Field(300, gt=0)
     transfer: Transfer = "kd"
-    kd_lambda: float = Field(0.9, ge=0, le=1)
+    kd_weight: float = Field(0.9, ge=0, le=1)
     kd_temperature: PositiveFloat = 4.0
     lr: PositiveFloat = 0.1
     momentum: Momentum = 0.9

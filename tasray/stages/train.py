@@ -41,7 +41,7 @@ class TrainSettings:
     batch_size: int = 256
     eval_batch_size: int = 512
     transfer: Transfer = "scratch"
-    kd_lambda: float = 0.9
+    kd_weight: float = 0.9
     kd_temperature: float = 4.0
 
 
@@ -102,7 +102,7 @@ class TrainStage(Stage):
             settings.weight_decay,
             settings.epochs * len(self.loader),
         )
-        self.kd = KDLoss(settings.kd_lambda, settings.kd_temperature) if settings.transfer == "kd" else None
+        self.kd = KDLoss(settings.kd_weight, settings.kd_temperature) if settings.transfer == "kd" else None
         self.teacher = teacher.to(device).eval().requires_grad_(False) if self.kd is not None else None
         self.stateful = {"model": self.model, "optimizer": self.optimizer, "scheduler": self.scheduler}
 

@@ -44,7 +44,7 @@ def test_defaults_are_the_papers_cifar_settings():
     assert (search.tau_max, search.tau_min, search.tau_schedule) == (10.0, 0.1, "linear")
     assert search.width_ratios == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
     assert (search.arch_lr, search.arch_weight_decay, search.weight_lr) == (1e-3, 1e-3, 0.1)
-    assert (retrain.epochs, retrain.transfer, retrain.kd_lambda, retrain.kd_temperature) == (
+    assert (retrain.epochs, retrain.transfer, retrain.kd_weight, retrain.kd_temperature) == (
         300,
         "kd",
         0.9,
@@ -270,7 +270,7 @@ def test_table3_files_use_the_papers_ratio_and_both_baselines(data, depth):
     assert exp.search.target_ratio == TABLE3_RATIOS[data, depth]
     assert sorted(b.method for b in exp.baselines) == ["fixed_ratio", "random_search"]
     assert all(b.target_ratio == exp.search.target_ratio for b in exp.baselines)
-    assert (exp.search.epochs, exp.retrain.epochs, exp.retrain.kd_lambda) == (600, 300, 0.9)
+    assert (exp.search.epochs, exp.retrain.epochs, exp.retrain.kd_weight) == (600, 300, 0.9)
 
 
 @pytest.mark.parametrize(("depth", "ratio"), [(18, 0.667), (50, 0.565)])
@@ -278,7 +278,7 @@ def test_imagenet_files_use_table4_and_the_imagenet_settings(depth, ratio):
     exp = load_experiment(EXPERIMENTS / f"imagenet_resnet{depth}.yaml")
     assert (exp.model.name, exp.search.target_ratio) == (f"resnet{depth}", ratio)
     assert (exp.search.epochs, exp.retrain.epochs, exp.retrain.weight_decay) == (120, 120, 1e-4)
-    assert (exp.retrain.kd_lambda, exp.retrain.kd_temperature) == (0.5, 4.0)
+    assert (exp.retrain.kd_weight, exp.retrain.kd_temperature) == (0.5, 4.0)
 
 
 def test_table1_crosses_methods_with_transfers():
