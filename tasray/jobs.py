@@ -18,8 +18,7 @@ from tasray.arch import ArchSpec
 from tasray.config import DataConfig, SearchConfig
 from tasray.data import DataSplits, load_data, split_halves
 from tasray.models.resnet import PrunedResNet
-from tasray.models.search import SearchableResNet, SearchSpace
-from tasray.stages.search import SearchResult, SearchStage
+from tasray.stages.search import SearchResult, SearchStage, search_result
 from tasray.stages.train import TrainResult, TrainSettings, TrainStage
 from tasray.tas.cost import count_flops, count_params, flop_ratio
 
@@ -134,9 +133,4 @@ class SearchJob:
         )
 
     def result_from_state(self, state: dict[str, Any]) -> SearchResult:
-        s = self.settings
-        network = SearchableResNet(
-            self.full_spec, SearchSpace(tuple(s.width_ratios), s.min_depth, s.num_selected, s.variant)
-        )
-        network.load_state_dict(state["network"])
-        return SearchResult(network.derive_arch(), state["history"], state["seconds"])
+        return search_result(self.settings, state["history"], state["archs"], state["seconds"])

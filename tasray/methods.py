@@ -35,9 +35,11 @@ class MethodContext:
 @dataclass
 class MethodResult:
     spec: ArchSpec
-    kept_channels: list[list[int]] | None = None  # None: the first channels (TAS's prefixes)
+    kept_channels: list[list[int]] | None = None  # None: the teacher's L1-largest filters
     search_seconds: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
+    selected_epoch: int | None = None  # the search epoch whose architecture was kept
+    in_band: bool | None = None  # whether that epoch's FLOP ratio was within (1 ± t)·R
 
 
 Method = Callable[[MethodContext], MethodResult]
@@ -54,7 +56,9 @@ def _search(context: MethodContext, variant: str) -> MethodResult:
     exp = context.experiment
     settings = exp.search.model_copy(update={"variant": variant})
     result = context.runner.run(SearchJob(context.full_spec, settings, exp.data, exp.seed))
-    return MethodResult(result.spec, None, result.seconds, result.history)
+    return MethodResult(
+        result.spec, None, result.seconds, result.history, result.selected_epoch, result.in_band
+    )
 
 
 @METHODS.register("tas")

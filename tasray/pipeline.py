@@ -24,6 +24,7 @@ from tasray.results.schema import TrialRecord
 from tasray.runner import Runner
 from tasray.stages.metrics import evaluate
 from tasray.stages.train import TrainSettings
+from tasray.stages.transfer import L1Norm, select_channels
 
 TEACHERS = "_teachers"
 
@@ -130,6 +131,11 @@ class TrialPlan:
         return None if self.baseline_index is None else self.experiment.baselines[self.baseline_index]
 
     @property
+    def target_ratio(self) -> float | None:
+        """The trial's R: the search's, or the baseline's (None for a fixed-ratio keep_ratio)."""
+        return self.experiment.search.target_ratio if self.baseline is None else self.baseline.target_ratio
+
+    @property
     def transfer(self) -> str:
         return self.baseline.transfer if self.baseline is not None else self.experiment.retrain.transfer
 
@@ -153,6 +159,8 @@ def retrain_job(plan: TrialPlan, spec: ArchSpec, teacher: Teacher, kept: list[li
         r.kd_temperature,
     )
     needs_teacher = plan.transfer != "scratch"
+    if kept is None and plan.transfer == "init":
+        kept = select_channels(teacher.model, spec, L1Norm())
     return TrainJob(
         "retrain",
         spec,
@@ -181,6 +189,7 @@ def retrain_and_record(
     storage.save_object(posixpath.join(folder, WEIGHTS), trained.model.state_dict())
     storage.write_bytes(posixpath.join(folder, ARCH), (found.spec.to_json() + "\n").encode())
     is_tas = plan.baseline is None
+    target = plan.target_ratio
     return TrialRecord.from_arch(
         found.spec,
         experiment_id=exp.name,
@@ -192,13 +201,14 @@ def retrain_and_record(
         top1=trained.top1,
         top5=trained.top5,
         teacher_top1=teacher.top1,
-        target_ratio=exp.search.target_ratio if is_tas else getattr(plan.baseline, "target_ratio", None),
+        target_ratio=target,
         lambda_cost=exp.search.lambda_cost if is_tas else None,
         num_samples=exp.search.num_selected if is_tas else None,
-        tolerance=exp.search.tolerance if is_tas else None,
+        tolerance=exp.search.tolerance if target is not None else None,
         search_seconds=found.search_seconds,
         train_seconds=trained.seconds,
         search_history=[_history_row(h) for h in found.history] if is_tas else [],
+        selected_epoch=found.selected_epoch,
         started_at=started,
         finished_at=datetime.now(timezone.utc),
         host=socket.gethostname(),

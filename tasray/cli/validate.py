@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +16,10 @@ from rich.table import Table
 from tasray.arch import ArchSpec
 from tasray.cli import add_overrides_argument
 from tasray.config import ConfigError, Experiment, dataset_geometry, load_experiment
-from tasray.config.geometry import Geometry
+from tasray.config.geometry import Geometry, train_images
 from tasray.config.sections import FixedRatioBaseline
 from tasray.models import create_model
+from tasray.stages.search import architecture_lr
 from tasray.tas.cost import count_flops
 
 
@@ -33,6 +35,7 @@ class DryRunSummary:
         flops: FLOPs (multiply-accumulates) of the unpruned model at that geometry.
         params: parameters of the unpruned model.
         search: one line on the TAS search (variant, R, λ_cost, |I|, epochs).
+        arch_steps: one line on the search's architecture steps and Adam's learning rate for them.
         retrain: one line on retraining (transfer, epochs).
         sweep_algorithm: ``hyperopt``, ``random`` or ``grid``.
         space: dotted path → range, the swept hyper-parameters.
@@ -47,6 +50,7 @@ class DryRunSummary:
     flops: int
     params: int
     search: str
+    arch_steps: str
     retrain: str
     sweep_algorithm: str
     space: dict[str, str]
@@ -94,6 +98,19 @@ def describe_baseline(exp: Experiment, index: int) -> str:
     return f"{baseline.method} ({how}), retrain {baseline.transfer}"
 
 
+def describe_arch_steps(exp: Experiment) -> str:
+    """Architecture steps of one search: one per D_train batch (D_train is half the training set)."""
+    images = train_images(exp.data)
+    if images is None:
+        return "unknown until the data set is present"
+    search, batch = exp.search, exp.data.batch_size * exp.resources.num_workers
+    per_epoch = math.ceil(images // 2 / batch)
+    return (
+        f"{search.epochs * per_epoch:,} ({epochs(search.epochs)} × {per_epoch} batches), "
+        f"Adam lr {architecture_lr(search, per_epoch):.3g}"
+    )
+
+
 def dry_run(exp: Experiment, check_data: bool = True) -> DryRunSummary:
     """Check that `exp` can run: data present, model buildable for the data; summarise it.
 
@@ -122,6 +139,7 @@ def dry_run(exp: Experiment, check_data: bool = True) -> DryRunSummary:
             f"{search.variant}, R = {search.target_ratio:g}, λ_cost = {search.lambda_cost:g}, "
             f"|I| = {search.num_selected}, {epochs(search.epochs)}"
         ),
+        arch_steps=describe_arch_steps(exp),
         retrain=f"{exp.retrain.transfer}, {epochs(exp.retrain.epochs)}",
         sweep_algorithm=exp.sweep.algorithm,
         space={key: rng.describe() for key, rng in exp.sweep.space.items()},
@@ -141,6 +159,7 @@ def print_summary(summary: DryRunSummary, console: Console | None = None) -> Non
     table.add_row("unpruned FLOPs", f"{summary.flops / 1e6:,.2f} M (MACs)")
     table.add_row("unpruned params", f"{summary.params / 1e6:,.3f} M")
     table.add_row("search", summary.search)
+    table.add_row("architecture steps", summary.arch_steps)
     table.add_row("retrain", summary.retrain)
     sweep = "; ".join(f"{key}: {rng}" for key, rng in summary.space.items()) or "none"
     table.add_row("sweep", f"{summary.sweep_algorithm}, {sweep}")

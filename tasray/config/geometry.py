@@ -89,3 +89,21 @@ def _array_shape(stream: IO[bytes]) -> tuple[int, ...]:
     else:
         shape, _, _ = np.lib.format.read_array_header_2_0(stream)
     return tuple(shape)
+
+
+KNOWN_TRAIN_IMAGES = {"digits": 1437, "cifar10": 50_000, "cifar100": 50_000}
+
+
+def train_images(data: DataConfig) -> int | None:
+    """Images in the training split, from array headers or file names; None when unknown."""
+    if data.name in KNOWN_TRAIN_IMAGES:
+        return KNOWN_TRAIN_IMAGES[data.name]
+    root = Path(data.root or "")
+    if data.name == "imagenet":
+        train = root / "train"
+        return sum(1 for d in train.iterdir() if d.is_dir() for _ in d.iterdir()) if train.is_dir() else None
+    try:
+        with zipfile.ZipFile(root) as archive, archive.open("x_train.npy") as stream:
+            return _array_shape(stream)[0]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None

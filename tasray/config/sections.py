@@ -116,16 +116,22 @@ class SearchConfig(Section):
         num_selected: |I|, candidates sampled per layer (Eq. 4). 1 is rejected: the
             renormalised probability is then constantly 1 and α gets no gradient (Sec. 4.2).
         tolerance: t of the piecewise cost loss (Eq. 8).
-        tau_max: Gumbel-softmax temperature at the first epoch.
+        tau_max: Gumbel-softmax temperature at the first epoch (5 in the authors' scripts; the
+            paper's text says 10).
         tau_min: temperature at the last epoch.
-        tau_schedule: how τ moves from tau_max to tau_min.
+        tau_schedule: how τ moves from tau_max to tau_min (cosine in the authors' code; the
+            paper's text says linear).
         width_ratios: candidate fractions of each conv's channels; sorted ascending.
         min_depth: smallest depth candidate per stage; candidates are min_depth..n (clipped to n).
         weight_lr: initial SGD learning rate of the network weights (cosine schedule).
         weight_momentum: SGD momentum of the weights.
         weight_decay: SGD weight decay of the weights.
-        arch_lr: Adam learning rate of the architecture parameters (constant).
+        arch_lr: Adam learning rate of the architecture parameters (constant; the paper's 1e-3).
         arch_weight_decay: Adam weight decay of the architecture parameters.
+        arch_travel: how far, in logit units, Adam may move α and β over the whole search: the
+            learning rate is max(arch_lr, arch_travel / architecture steps), so a short search
+            decides as a long one does (the paper's 1e-3 over its ~59k steps is ≈ 59). 0 keeps
+            arch_lr whatever the length.
     """
 
     variant: Literal["tas", "tas_w", "tas_d"] = "tas"
@@ -134,9 +140,9 @@ class SearchConfig(Section):
     lambda_cost: NonNegativeFloat = 2.0
     num_selected: int = Field(2, ge=2)
     tolerance: float = Field(0.05, ge=0, lt=1)
-    tau_max: PositiveFloat = 10.0
+    tau_max: PositiveFloat = 5.0
     tau_min: PositiveFloat = 0.1
-    tau_schedule: Literal["linear", "cosine", "exponential"] = "linear"
+    tau_schedule: Literal["linear", "cosine", "exponential"] = "cosine"
     width_ratios: list[Fraction] = Field(
         default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], min_length=1
     )
@@ -146,6 +152,7 @@ class SearchConfig(Section):
     weight_decay: NonNegativeFloat = 5e-4
     arch_lr: PositiveFloat = 1e-3
     arch_weight_decay: NonNegativeFloat = 1e-3
+    arch_travel: NonNegativeFloat = 30.0
 
     @field_validator("width_ratios")
     @classmethod

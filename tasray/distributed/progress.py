@@ -96,3 +96,8 @@ class ProgressView:
             f"[green]✓[/green] trial {event['trial']}{done}: top-1 {top1:.2f}%  "
             f"FLOPs {100 * event['flop_ratio']:.1f}%  (best top-1 so far {self.best:.2f}%)"
         )
+        if event.get("in_band") is False:
+            self.console.print(
+                f"[yellow]⚠ trial {event['trial']}: no search epoch ended inside the FLOP band "
+                "(1 ± t)·R; kept the epoch closest to R[/yellow]"
+            )

@@ -66,13 +66,14 @@ def sweep_trial(
         )
         record = run_trial(plan, teacher, runner)
         store.append(record)
-        row = {"top1": record.top1, "top5": record.top5, "flop_ratio": record.flop_ratio}
+        row = record.to_row()
     events.put(
         {
             "kind": "trial",
             "trial": plan.trial_id,
             "top1": row["top1"],
             "flop_ratio": row["flop_ratio"],
+            "in_band": row.get("in_band"),
             "resumed": resumed,
         }
     )

@@ -1,11 +1,13 @@
 """The searchable super-network of TAS: one learnable α per conv over candidate widths and one β per
 stage over candidate depths (paper Sec. 3.1, Eq. 2–5).
 
-`SearchableResNet.forward(x)` samples |I| widths for every conv and |I| depths for every stage,
-convolves only up to the widest sampled width (weight slices, no zero padding), normalises each
-sampled width with its own BatchNorm, aligns them with CWI and sums them with the renormalised
-Gumbel-softmax weights. Inside the super-network, an identity shortcut whose widths differ is
-zero-padded or cropped to the branch's width; the pruned network uses a 1×1 projection instead.
+`SearchableResNet.forward(x)` samples |I| widths for every conv, convolves only up to the widest
+sampled width (weight slices, no zero padding), normalises each sampled width with its own
+BatchNorm, aligns them with CWI and sums them with the renormalised Gumbel-softmax weights (Eq. 4).
+Each stage's output mixes its outputs at every candidate depth with Gumbel-softmax weights over all
+of them (Eq. 5; as the authors' code does, |I| applies to widths only). Inside the super-network a
+residual sum of unequal widths adds the narrower map into the first channels of the wider one, as
+the authors' code does; the pruned network uses a 1×1 projection instead.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
 from tasray.tas.cost import DepthDistribution, WidthDistribution, expected_flops
 from tasray.tas.cwi import add_cwi_, cwi
-from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select
+from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select, gumbel_softmax
 
 PAPER_WIDTH_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 VARIANTS = {"tas": (True, True), "tas_w": (True, False), "tas_d": (False, True)}
@@ -138,11 +140,18 @@ class SlicedProjection(nn.Module):
         )
 
 
-def align_channels(x: Tensor, channels: int) -> Tensor:
-    """Zero-pad or crop the channel axis, for identity shortcuts inside the super-network."""
-    if x.shape[1] >= channels:
-        return x[:, :channels]
-    return F.pad(x, (0, 0, 0, 0, 0, channels - x.shape[1]))
+def add_into_prefix(a: Tensor, b: Tensor) -> Tensor:
+    """a + b where the narrower map is added into the first channels of the wider one.
+
+    A residual sum inside the super-network: its shortcut and branch widths differ whenever the
+    sampled widths do. Keeping every channel of the wider map (instead of cropping it) is the
+    authors' form, so the width that reaches the next block is the larger of the two.
+    """
+    if a.shape[1] < b.shape[1]:
+        a, b = b, a
+    if a.shape[1] == b.shape[1]:
+        return a + b
+    return a + F.pad(b, (0, 0, 0, 0, 0, a.shape[1] - b.shape[1]))
 
 
 @dataclass
@@ -228,14 +237,11 @@ class SearchableResNet(nn.Module):
 
     def forward(self, x: Tensor) -> SearchOutput:
         width_logits, depth_logits = self._logits()
-        k = self.space.num_selected
-        widths = gumbel_select(width_logits, self.tau, min(k, width_logits.shape[1]), self.sampler)
-        depths = gumbel_select(depth_logits, self.tau, min(k, depth_logits.shape[1]), self.sampler)
+        k = min(self.space.num_selected, width_logits.shape[1])
+        widths = gumbel_select(width_logits, self.tau, k, self.sampler)
+        depth_weights = gumbel_softmax(depth_logits, self.tau, self.sampler)
         # The one host sync per forward: tensor shapes depend on the sampled widths.
-        flat = torch.cat([widths.indices.flatten(), depths.indices.flatten()]).tolist()
-        split = widths.indices.numel()
-        width_choice = self._chosen(flat[:split], widths.indices.shape[1], self.width_options)
-        depth_choice = self._chosen(flat[split:], depths.indices.shape[1], self.depth_options)
+        width_choice = self._chosen(widths.indices.flatten().tolist(), k, self.width_options)
 
         def conv(module: CandidateConv, index: int, inp: Tensor) -> Tensor:
             slots, chosen = width_choice[index]
@@ -244,10 +250,9 @@ class SearchableResNet(nn.Module):
         out = F.relu(conv(self.stem, 0, x))
         block_id = 0
         for stage, depth in enumerate(self.family.stage_depths):
-            slots, chosen = depth_choice[stage]
-            keep = {self.depth_options[stage][i]: slot for slot, i in zip(slots, chosen, strict=True)}
-            outputs: list[tuple[int, Tensor]] = []
-            for block in range(max(keep)):
+            candidates = self.depth_options[stage]
+            outputs: list[Tensor] = []
+            for block in range(depth):
                 convs = self.blocks[block_id + block]
                 branch = out
                 for position, module in enumerate(convs):
@@ -256,16 +261,14 @@ class SearchableResNet(nn.Module):
                     if position < len(convs) - 1:
                         branch = F.relu(branch)
                 key = f"{stage}_{block}"
-                shortcut = (
-                    self.projections[key](out, branch.shape[1])
-                    if key in self.projections
-                    else align_channels(out, branch.shape[1])
-                )
-                out = F.relu(branch + shortcut)
-                if block + 1 in keep:
-                    outputs.append((keep[block + 1], out))
+                if key in self.projections:
+                    out = F.relu(branch + self.projections[key](out, branch.shape[1]))
+                else:
+                    out = F.relu(add_into_prefix(branch, out))
+                if block + 1 in candidates:
+                    outputs.append(out)
             block_id += depth
-            out = self._aggregate_depths(outputs, depths.weights[stage])
+            out = self._aggregate_depths(outputs, depth_weights[stage, : len(candidates)])
         features = F.adaptive_avg_pool2d(out, 1).flatten(1)
         logits = F.linear(features, self.fc.weight[:, : features.shape[1]], self.fc.bias)
         return SearchOutput(logits, self)
@@ -281,12 +284,12 @@ class SearchableResNet(nn.Module):
         return rows
 
     @staticmethod
-    def _aggregate_depths(outputs: list[tuple[int, Tensor]], weights: Tensor) -> Tensor:
-        """Eq. 5: weighted sum of the stage's outputs at the sampled depths, aligned by CWI."""
+    def _aggregate_depths(outputs: list[Tensor], weights: Tensor) -> Tensor:
+        """Eq. 5: the stage's outputs at its candidate depths, aligned by CWI, weighted by p̂."""
         if len(outputs) == 1:
-            return outputs[0][1]
-        widest = max(t.shape[1] for _, t in outputs)
-        return sum(weights[slot] * cwi(t, widest) for slot, t in outputs)
+            return outputs[0]
+        widest = max(t.shape[1] for t in outputs)
+        return sum(w * cwi(t, widest) for w, t in zip(weights.unbind(), outputs, strict=True))
 
     def probabilities(self) -> tuple[list[Tensor], list[Tensor]]:
         """p = softmax(α) per conv and q = softmax(β) per stage, over each row's real candidates."""

@@ -39,12 +39,21 @@ def format_percent(value: float | None, digits: int = 2) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}%"
 
 
-BEST_MARK, PARETO_MARK = "★", "◆"
-LEGEND = f"{BEST_MARK} best top-1 of its FLOP bucket · {PARETO_MARK} Pareto-optimal"
+BEST_MARK, PARETO_MARK, OUT_OF_BAND_MARK = "★", "◆", "⚠"
+LEGEND = (
+    f"{BEST_MARK} best top-1 of its FLOP bucket · {PARETO_MARK} Pareto-optimal · "
+    f"{OUT_OF_BAND_MARK} FLOPs outside (1 ± t)·R"
+)
 
 
 def _marks(row: pd.Series) -> str:
-    return (BEST_MARK if row["best"] else "") + (PARETO_MARK if row["pareto"] else "")
+    in_band = row.get("in_band")  # null for rows without a FLOP target (and files of schema 1)
+    out_of_band = in_band is not None and not pd.isna(in_band) and not in_band
+    return (
+        (BEST_MARK if row["best"] else "")
+        + (PARETO_MARK if row["pareto"] else "")
+        + (OUT_OF_BAND_MARK if out_of_band else "")
+    )
 
 
 # (header, cell text, right-aligned)
@@ -77,6 +86,7 @@ CSV_COLUMNS = (
     "params",
     "experiment_id",
     "trial_id",
+    "in_band",
     "pareto",
     "best",
 )

@@ -19,8 +19,9 @@ import pyarrow as pa
 from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
 from tasray.tas import cost
+from tasray.tas.selection import in_band as ratio_in_band
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 METHODS = ("tas", "tas_w", "tas_d", "fixed_ratio", "random_search", "unpruned")
 TRANSFERS = ("scratch", "init", "kd")
 HISTORY_KEYS = ("epoch", "flops", "flop_ratio", "expected_flops", "discrepancy", "val_top1", "tau")
@@ -65,6 +66,8 @@ SCHEMA = pa.schema(
         pa.field("train_seconds", pa.float64()),
         pa.field("arch", pa.string(), nullable=False),
         pa.field("search_history", pa.list_(HISTORY_TYPE), nullable=False),
+        pa.field("selected_epoch", pa.int32()),
+        pa.field("in_band", pa.bool_()),
         pa.field("started_at", _TIME),
         pa.field("finished_at", _TIME),
         pa.field("host", pa.string()),
@@ -97,13 +100,14 @@ class TrialRecord:
     arch: ArchSpec  # the final architecture; stored as ArchSpec JSON
     top5: float | None = None  # test top-5 accuracy, percent
     teacher_top1: float | None = None  # top-1 of the unpruned teacher, percent
-    target_ratio: float | None = None  # TAS target R as a FLOP ratio; null for baselines
+    target_ratio: float | None = None  # target R as a FLOP ratio; null without a FLOP target
     lambda_cost: float | None = None  # TAS weight λ_cost of the cost loss; null for baselines
     num_samples: int | None = None  # TAS |I|, channel choices sampled per layer; null otherwise
-    tolerance: float | None = None  # TAS tolerance t of the piecewise cost loss; null otherwise
+    tolerance: float | None = None  # tolerance t: the FLOP band is (1 ± t)·R; null without a target
     search_seconds: float | None = None  # wall time of the search stage; null if none
     train_seconds: float | None = None  # wall time of the (re)training stage
     search_history: list[dict[str, Any]] = field(default_factory=list)  # per-epoch search stats
+    selected_epoch: int | None = None  # the search epoch whose architecture was kept; null: no search
     started_at: datetime | None = None  # trial start, timezone-aware (naive is taken as UTC)
     finished_at: datetime | None = None  # trial end
     host: str | None = None  # machine that ran the trial
@@ -154,6 +158,13 @@ class TrialRecord:
         return 1.0 - self.flop_ratio
 
     @property
+    def in_band(self) -> bool | None:
+        """Whether the FLOP ratio lies within (1 ± t)·R; null without a target or a tolerance."""
+        if self.target_ratio is None or self.tolerance is None:
+            return None
+        return ratio_in_band(self.flop_ratio, self.target_ratio, self.tolerance)
+
+    @property
     def accuracy_drop(self) -> float | None:
         """Teacher top-1 minus this top-1, in points; negative: the pruned net is better."""
         return None if self.teacher_top1 is None else self.teacher_top1 - self.top1
@@ -166,6 +177,7 @@ class TrialRecord:
             arch=self.arch.to_json(),
             prune_ratio=self.prune_ratio,
             accuracy_drop=self.accuracy_drop,
+            in_band=self.in_band,
         )
         return {name: row[name] for name in SCHEMA.names}
 

@@ -28,6 +28,7 @@ from tasray.stages.metrics import batch_totals
 from tasray.stages.optim import frozen, sgd_cosine
 from tasray.stages.runtime import all_reduce_sum, average_gradients, broadcast_state, seed_everything
 from tasray.tas.cost import cost_loss, count_flops
+from tasray.tas.selection import choose_epoch
 
 
 class SearchSettings(Protocol):
@@ -49,6 +50,17 @@ class SearchSettings(Protocol):
     weight_decay: float
     arch_lr: float
     arch_weight_decay: float
+    arch_travel: float
+
+
+def architecture_lr(settings: SearchSettings, steps_per_epoch: int) -> float:
+    """Adam's learning rate for α and β: at least `arch_travel` spread over the architecture steps.
+
+    Adam moves a parameter by about its learning rate per step when the gradient's sign holds, so
+    `arch_travel / steps` lets a short search move the logits as far as a long one: the paper's
+    1e-3 over ~60k steps, or a few hundred steps of a quick search.
+    """
+    return max(settings.arch_lr, settings.arch_travel / (settings.epochs * steps_per_epoch))
 
 
 def temperature(settings: SearchSettings, epoch: int) -> float:
@@ -64,9 +76,22 @@ def temperature(settings: SearchSettings, epoch: int) -> float:
 
 @dataclass
 class SearchResult:
+    """The chosen architecture (see `tasray.tas.selection`) and the search's per-epoch record."""
+
     spec: ArchSpec
     history: list[dict[str, float]]
     seconds: float
+    selected_epoch: int
+    in_band: bool
+
+
+def search_result(
+    settings: SearchSettings, history: list[dict[str, float]], archs: list[dict], seconds: float
+) -> SearchResult:
+    """The best-validation in-band epoch's architecture (else the closest to R), as the authors do."""
+    choice = choose_epoch(history, settings.target_ratio, settings.tolerance)
+    spec = ArchSpec.from_dict(archs[choice.epoch])
+    return SearchResult(spec, history, seconds, choice.epoch, choice.in_band)
 
 
 class SearchStage(Stage):
@@ -103,9 +128,13 @@ class SearchStage(Stage):
             settings.weight_decay,
             settings.epochs * len(self.train_loader),
         )
-        self.arch_optimizer = torch.optim.Adam(
-            self.network.arch_parameters(), lr=settings.arch_lr, weight_decay=settings.arch_weight_decay
+        self.arch_optimizer = torch.optim.Adam(  # betas (0.5, 0.999) as in the authors' code
+            self.network.arch_parameters(),
+            lr=architecture_lr(settings, len(self.train_loader)),
+            betas=(0.5, 0.999),
+            weight_decay=settings.arch_weight_decay,
         )
+        self.archs: list[dict] = []  # each epoch's derived architecture, for the final choice
         self.stateful = {
             "network": self.network,
             "weight_optimizer": self.weight_optimizer,
@@ -114,10 +143,11 @@ class SearchStage(Stage):
         }
 
     def extra_state(self) -> dict[str, Any]:
-        return {"sampler": self.network.sampler.get_state()}
+        return {"sampler": self.network.sampler.get_state(), "archs": self.archs}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.network.sampler.set_state(state["sampler"])
+        self.archs = list(state["archs"])
 
     def _val_batches(self, epoch: int) -> Iterator:
         """D_val batches for this epoch, starting over when D_val is shorter than D_train."""
@@ -169,6 +199,7 @@ class SearchStage(Stage):
         broadcast_state(self.network)  # BatchNorm statistics differ per rank; keep rank 0's
         val_totals = all_reduce_sum(val_totals).cpu()
         derived = self.network.derive_arch()
+        self.archs.append(derived.to_dict())
         flops = count_flops(derived)
         seconds = time.perf_counter() - start
         self.seconds += seconds
@@ -185,4 +216,4 @@ class SearchStage(Stage):
         }
 
     def result(self) -> SearchResult:
-        return SearchResult(self.network.derive_arch(), self.history, self.seconds)
+        return search_result(self.settings, self.history, self.archs, self.seconds)

@@ -1,9 +1,9 @@
 """`init` transfer: start a pruned network from the teacher's weights, keeping chosen filters.
 
 Which filters a pruned conv keeps is a `FilterCriterion` (one small class per rule, in the style of
-Torch-Pruning's importance classes). TAS keeps the first C filters (`FirstChannels`): its
-candidate widths are prefixes of the full conv, so the first C are the ones the search trained as
-a C-wide layer. Fixed-ratio pruning keeps the L1-largest (`L1Norm`, Li et al. 2017).
+Torch-Pruning's importance classes). Every method keeps the teacher's L1-largest filters (`L1Norm`,
+Li et al. 2017) unless a fixed-ratio baseline asks for random ones, so that `init` compares
+architectures rather than filter picks (the order of a trained teacher's filters is arbitrary).
 A conv's input channels are the filters kept by the conv that feeds it. A projection shortcut
 that the teacher lacks (added because widths now differ) keeps its fresh initialisation.
 """
@@ -39,11 +39,6 @@ class FilterCriterion(ABC):
         return sorted(self.scores(weight).topk(keep).indices.tolist())
 
 
-class FirstChannels(FilterCriterion):
-    def scores(self, weight: Tensor) -> Tensor:
-        return -torch.arange(weight.shape[0], dtype=torch.float32)
-
-
 class L1Norm(FilterCriterion):
     def scores(self, weight: Tensor) -> Tensor:
         return weight.detach().abs().sum(dim=(1, 2, 3))
@@ -57,14 +52,9 @@ class RandomChannels(FilterCriterion):
         return torch.rand(weight.shape[0], generator=self.generator)
 
 
-CRITERIA = ("first", "l1", "random")
-
-
 def make_criterion(name: str, seed: int = 0) -> FilterCriterion:
-    """The criterion called `name` (one of CRITERIA); `seed` drives the random one."""
-    if name == "random":
-        return RandomChannels(seed)
-    return {"first": FirstChannels, "l1": L1Norm}[name]()
+    """The criterion called `name` (``l1`` or ``random``); `seed` drives the random one."""
+    return RandomChannels(seed) if name == "random" else L1Norm()
 
 
 def conv_layers(net: PrunedResNet) -> Iterator[tuple[LayerKey, nn.Conv2d, nn.BatchNorm2d, int | None]]:

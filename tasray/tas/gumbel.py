@@ -1,4 +1,5 @@
-"""Gumbel-softmax sampling of |I| candidates, renormalised over the selected ones (paper Eq. 3–4).
+"""Gumbel-softmax weights: over |I| sampled candidates, renormalised (paper Eq. 3–4, widths), or over
+every candidate (Eq. 5 as the authors' code computes it, depths).
 
 All rows (one per conv, or one per stage) are sampled in one vectorised call: padded logits per row,
 Gumbel-top-k for drawing |I| distinct candidates from the multinomial of p̂ without replacement.
@@ -28,6 +29,14 @@ def gumbel_noise(shape: torch.Size, like: Tensor, generator: torch.Generator | N
     finfo = torch.finfo(like.dtype)
     u = torch.rand(shape, generator=generator, device=like.device, dtype=like.dtype)
     return -torch.log(-torch.log(u.clamp(finfo.tiny, 1.0 - finfo.eps)))
+
+
+def gumbel_softmax(logits: Tensor, tau: float, generator: torch.Generator | None = None) -> Tensor:
+    """p̂ = softmax((log softmax(α) + o) / τ) over every candidate of each row (Eq. 3); rows sum to 1."""
+    if tau <= 0:
+        raise ValueError(f"tau = {tau}; must be > 0")
+    log_p = torch.log_softmax(logits, dim=-1)
+    return torch.softmax((log_p + gumbel_noise(logits.shape, logits, generator)) / tau, dim=-1)
 
 
 def gumbel_select(logits: Tensor, tau: float, k: int, generator: torch.Generator | None = None) -> Selection:

@@ -3,7 +3,7 @@ import torch
 
 from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
-from tasray.models.search import CandidateConv, SearchableResNet, SearchSpace
+from tasray.models.search import CandidateConv, SearchableResNet, SearchSpace, add_into_prefix
 from tasray.tas.cost import count_flops
 from tasray.tas.cwi import cwi
 
@@ -79,6 +79,24 @@ def test_architecture_parameters_get_gradients(model: str, k: int) -> None:
     net.zero_grad()
     out.expected_flops.backward()
     assert net.width_logits.grad.abs().sum() > 0 and net.depth_logits.grad.abs().sum() > 0
+
+
+def test_every_depth_candidate_of_every_stage_gets_a_gradient() -> None:
+    """Eq. 5 mixes all depths of a stage (the authors' code), not |I| sampled ones."""
+    net = supernet("cifar_resnet32", num_selected=2)  # 5 blocks per stage: 5 depth candidates
+    out = net(torch.randn(4, 1, 8, 8))
+    torch.nn.functional.cross_entropy(out.logits, torch.arange(4)).backward()
+    for stage, options in enumerate(net.depth_options):
+        assert (net.depth_logits.grad[stage, : len(options)] != 0).all()
+
+
+def test_residual_sum_adds_the_narrower_map_into_the_wider_ones_first_channels() -> None:
+    wide, narrow = torch.randn(2, 5, 3, 3), torch.randn(2, 3, 3, 3)
+    for a, b in ((wide, narrow), (narrow, wide)):
+        out = add_into_prefix(a, b)
+        torch.testing.assert_close(out[:, :3], wide[:, :3] + narrow)
+        torch.testing.assert_close(out[:, 3:], wide[:, 3:])
+    torch.testing.assert_close(add_into_prefix(wide, wide), 2 * wide)
 
 
 def test_derived_arch_is_the_argmax_and_its_cost_is_exact() -> None:

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from tasray.arch import ArchSpec
 from tasray.results.schema import TrialRecord
+from tasray.tas.cost import flop_ratio
 
 
 def slim(model: str, keep: float, num_classes: int = 10, depths: tuple[int, ...] | None = None):
@@ -55,7 +56,7 @@ def record(
         seed=0,
         teacher_top1=92.5,
         top5=99.0,
-        target_ratio=keep if searched else None,
+        target_ratio=flop_ratio(arch) if searched else None,  # in band unless a test says otherwise
         lambda_cost=2.0 if searched else None,
         num_samples=3 if searched else None,
         tolerance=0.05 if searched else None,

@@ -102,6 +102,21 @@ def test_rich_table_lists_rows_in_rank_order(table: pa.Table) -> None:
     assert "★ best top-1 of its FLOP bucket" in text
 
 
+def test_rows_outside_their_flop_band_are_marked(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.append(record("tas-in", "tas", 0.7, 90.0))
+    store.append(record("tas-out", "tas", 0.7, 91.0, target_ratio=0.7, tolerance=0.05))  # ratio ≈ 0.49
+    store.append(record("fixed", "fixed_ratio", 0.5, 88.0))  # no FLOP target: no mark
+    console = Console(record=True, width=220, file=io.StringIO())
+    render_leaderboard(store.read(), console)
+    text = console.export_text()
+    marks = {line.split()[-1]: line for line in text.splitlines() if " kd " in line}
+    assert "⚠" in marks["tas-out"] and "⚠" not in marks["tas-in"] and "⚠" not in marks["fixed"]
+    assert "⚠ FLOPs outside (1 ± t)·R" in text
+    rows = list(csv.DictReader(io.StringIO(leaderboard_csv(build_leaderboards(store.read())))))
+    assert {r["trial_id"]: r["in_band"] for r in rows} == {"tas-in": "True", "tas-out": "False", "fixed": ""}
+
+
 def test_markdown_and_csv_carry_the_same_rows(table: pa.Table) -> None:
     boards = build_leaderboards(table, data_set="cifar10")
     markdown = leaderboard_markdown(boards)

@@ -140,6 +140,20 @@ def test_bad_records_are_refused(change: dict, message: str) -> None:
         record(change.pop("trial_id", "t0"), **change)
 
 
+def test_in_band_is_derived_from_the_flop_ratio_and_round_trips(tmp_path: Path) -> None:
+    inside = record("in", "tas", 0.7, selected_epoch=3)
+    outside = record("out", "tas", 0.7, target_ratio=0.7, tolerance=0.05)
+    untargeted = record("fixed", "fixed_ratio", 0.7)
+    assert (inside.in_band, outside.in_band, untargeted.in_band) == (True, False, None)
+    store = ResultsStore(tmp_path)
+    for rec in (inside, outside, untargeted):
+        store.append(rec)
+    rows = {r["trial_id"]: r for r in store.read().to_pylist()}
+    assert [rows[t]["in_band"] for t in ("in", "out", "fixed")] == [True, False, None]
+    assert rows["in"]["selected_epoch"] == 3 and rows["fixed"]["selected_epoch"] is None
+    assert TrialRecord.from_row(rows["out"]).in_band is False
+
+
 def test_read_trial_gives_one_row_or_none(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path)
     assert store.read_trial("exp-a", "t0") is None

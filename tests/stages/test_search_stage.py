@@ -10,6 +10,7 @@ import torch
 from tasray.config import SearchConfig
 from tasray.jobs import SearchJob
 from tasray.stages.search import temperature
+from tasray.tas.cost import count_flops
 
 
 def search(digits_config, spec, **settings):
@@ -42,9 +43,24 @@ def test_with_cost_loss_the_derived_flops_end_inside_the_target_band(digits_conf
     )
     final = stage.history[-1]
     assert 0.45 <= final["flop_ratio"] <= 0.55, [h["flop_ratio"] for h in stage.history]
-    assert stage.result().spec == stage.network.derive_arch()
     assert set(final) >= {"flops", "expected_flops", "discrepancy", "val_top1", "tau"}
     assert final["tau"] == pytest.approx(0.1)
+
+
+def test_the_result_is_the_best_validating_in_band_epoch(digits_config, digits_spec):
+    stage = search(digits_config, digits_spec, target_ratio=0.5, lambda_cost=2.0)
+    result, history = stage.result(), stage.history
+    chosen = history[result.selected_epoch]
+    banded = [h for h in history if 0.45 <= h["flop_ratio"] <= 0.55]
+    assert result.in_band == bool(banded)
+    if banded:
+        assert chosen["val_top1"] == max(h["val_top1"] for h in banded)
+    assert count_flops(result.spec) == chosen["flops"]
+
+
+def test_architecture_adam_uses_the_authors_betas(digits_config, digits_spec):
+    stage = SearchJob(digits_spec, SearchConfig(epochs=1), digits_config, seed=0).build(torch.device("cpu"))
+    assert stage.arch_optimizer.param_groups[0]["betas"] == (0.5, 0.999)
 
 
 @pytest.mark.parametrize(("schedule", "middle"), [("linear", 5.05), ("cosine", 5.05), ("exponential", 1.0)])

@@ -1,6 +1,6 @@
 import torch
 
-from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select
+from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select, gumbel_softmax
 
 
 def test_selection_is_distinct_and_weights_are_renormalised() -> None:
@@ -38,3 +38,12 @@ def test_one_selected_candidate_gives_alpha_no_gradient_and_two_do() -> None:
         sel = gumbel_select(alpha, tau=1.0, k=k, generator=torch.Generator().manual_seed(3))
         (sel.weights * features[sel.indices]).sum().backward()
         assert (alpha.grad.abs().sum() == 0) == expect_zero
+
+
+def test_depth_weights_cover_every_candidate_and_sum_to_one() -> None:
+    """Eq. 5 as the authors compute it: p̂ over all of a stage's depths, padding excluded."""
+    logits = torch.tensor([[0.0, 0.5, -0.5], [1.0, 0.0, MASKED_LOGIT]]).repeat(100, 1)
+    weights = gumbel_softmax(logits, tau=1.0, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(weights.sum(-1), torch.ones(200))
+    assert (weights[0::2] > 0).all() and (weights[1::2, :2] > 0).all()
+    assert (weights[1::2, 2] == 0).all()
