@@ -18,6 +18,7 @@ from tasray.config import ConfigError, Experiment, dataset_geometry, load_experi
 from tasray.config.geometry import Geometry
 from tasray.config.sections import FixedRatioBaseline
 from tasray.models import create_model
+from tasray.preflight import check_inputs
 from tasray.tas.cost import count_flops
 
 
@@ -59,7 +60,7 @@ class DryRunSummary:
 
 
 def check_data_exists(exp: Experiment) -> None:
-    """Files and folders the experiment reads must exist (CIFAR only without download)."""
+    """Files and folders the experiment reads exist and hold what it needs (`tasray.preflight`)."""
     data, root = exp.data, Path(exp.data.root or "")
     if data.name == "npz" and not root.is_file():
         raise ConfigError(f"data.root = {data.root!r}: no such .npz file")
@@ -70,6 +71,7 @@ def check_data_exists(exp: Experiment) -> None:
     checkpoint = exp.teacher.checkpoint
     if checkpoint and not Path(checkpoint).is_file():
         raise ConfigError(f"teacher.checkpoint = {checkpoint!r}: no such file")
+    check_inputs(exp)
 
 
 def epochs(count: int) -> str:

@@ -1,0 +1,112 @@
+"""Which Ray cluster `tasray run` will use, whether it answers, and whether it has the devices.
+
+Ray's rule, followed here: ``--address`` if given (``local`` forces a new local instance), else
+the ``RAY_ADDRESS`` variable, else the cluster that ``ray start`` recorded in
+``/tmp/ray/ray_current_cluster``, else a new local instance. Everything here runs before Ray
+starts; nothing imports Ray.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+import torch
+
+from tasray.config import ResourcesConfig
+from tasray.errors import TasrayError
+
+CONNECT_TIMEOUT_S = 5.0
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """The cluster to join (`address`), or a new local instance (`address` None); `source` says why."""
+
+    address: str | None
+    source: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.address is None
+
+
+def recorded_cluster_file() -> str:
+    """Where `ray start` records the address of the cluster it started (Ray's temp folder)."""
+    return os.path.join(os.environ.get("RAY_TMPDIR", "/tmp"), "ray", "ray_current_cluster")
+
+
+def choose_cluster(flag: str | None) -> ClusterTarget:
+    """The cluster Ray's rule picks for `--address flag` (see the module docstring)."""
+    if flag == LOCAL:
+        return ClusterTarget(None, "--address local")
+    if flag and flag != "auto":
+        return ClusterTarget(flag, "--address")
+    env = os.environ.get("RAY_ADDRESS")
+    if env:
+        return ClusterTarget(None if env == LOCAL else env, f"RAY_ADDRESS={env}")
+    record = recorded_cluster_file()
+    if os.path.isfile(record):
+        with open(record) as stream:
+            address = stream.read().strip()
+        if address:
+            return ClusterTarget(address, f"the cluster `ray start` recorded in {record}")
+    if flag == "auto":
+        raise TasrayError(
+            "--address auto: no Ray cluster found (RAY_ADDRESS is unset and `ray start` recorded none); "
+            "start one with `ray start --head`, or use --address local"
+        )
+    return ClusterTarget(None, "no --address, RAY_ADDRESS or `ray start` cluster")
+
+
+def host_port(address: str) -> tuple[str, int]:
+    """(host, port) of ``host:port`` or ``ray://host:port``."""
+    bare = address.removeprefix("ray://")
+    host, sep, port = bare.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise TasrayError(
+            f"Ray address {address!r}: expected host:port (e.g. 10.0.0.1:6379), ray://host:port, "
+            "auto or local"
+        )
+    return host.strip("[]"), int(port)
+
+
+def check_reachable(target: ClusterTarget, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """A cluster to join must accept a connection within `timeout` seconds (Ray would wait long)."""
+    if target.is_local:
+        return
+    host, port = host_port(target.address)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as err:
+        reason = err.strerror or str(err) or type(err).__name__
+        raise TasrayError(
+            f"cannot reach the Ray cluster at {target.address} (from {target.source}): {reason}; "
+            "start it with `ray start --head`, or use --address local"
+        ) from None
+
+
+def check_resources(resources: ResourcesConfig, cpus: float, gpus: float, where: str) -> None:
+    """A stage's workers must fit `cpus` and `gpus`, or Ray would wait for them forever."""
+    need_cpus = resources.num_workers * resources.cpus_per_worker
+    need_gpus = resources.num_workers * resources.gpus_per_worker if resources.use_gpu else 0
+    if need_gpus > gpus:
+        raise TasrayError(
+            f"resources.use_gpu = true: the stages need {need_gpus:g} GPUs (num_workers × "
+            f"gpus_per_worker) but {where} has {gpus:g}; set use_gpu: false or use a cluster with GPUs"
+        )
+    if need_cpus > cpus:
+        raise TasrayError(
+            f"resources: the stages need {need_cpus:g} CPUs (num_workers × cpus_per_worker) but "
+            f"{where} has {cpus:g}; lower num_workers or cpus_per_worker"
+        )
+
+
+def check_local_resources(resources: ResourcesConfig, target: ClusterTarget) -> None:
+    """For a new local instance: this machine's CPUs and CUDA devices (remote: after connecting)."""
+    if target.is_local:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        gpus = torch.cuda.device_count() if resources.use_gpu else 0
+        check_resources(resources, cpus, gpus, "this machine")
