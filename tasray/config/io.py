@@ -111,13 +111,8 @@ def parse_yaml(text: str, source: str) -> Any:
     Parsing is bounded: nesting depth and the size after alias expansion are checked on the
     composed document, before any value is built (an alias bomb is rejected in milliseconds).
     """
-    loader = ExperimentLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        check_bounds(node)
-        return loader.construct_document(node)
+        return _compose_and_build(text)
     except LimitError as err:
         raise ConfigError(f"{source}: rejected: {err}") from None
     except yaml.YAMLError as err:
@@ -125,6 +120,17 @@ def parse_yaml(text: str, source: str) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
         raise ConfigError(f"{source}: not valid YAML{where}: {' '.join(problem.split())}") from None
+
+
+def _compose_and_build(text: str) -> Any:
+    """Compose the document, check its bounds, then build its Python values."""
+    loader = ExperimentLoader(text)  # reads (and checks the characters of) the text at once
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_bounds(node)
+        return loader.construct_document(node)
     finally:
         loader.dispose()
 

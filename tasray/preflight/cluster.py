@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -18,6 +20,10 @@ from tasray.config import ResourcesConfig
 from tasray.errors import TasrayError
 
 CONNECT_TIMEOUT_S = 5.0
+"""Seconds a cluster's port has to accept a connection."""
+GCS_PROBE_TIMEOUT_S = 20.0
+"""Seconds a cluster has to answer as a Ray GCS (in a child process, so nothing here can hang)."""
+GCS_PROBE = "import sys; from ray._raylet import GcsClient; GcsClient(address=sys.argv[1], cluster_id=None)"
 LOCAL = "local"
 
 
@@ -73,19 +79,40 @@ def host_port(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def check_reachable(target: ClusterTarget, timeout: float = CONNECT_TIMEOUT_S) -> None:
-    """A cluster to join must accept a connection within `timeout` seconds (Ray would wait long)."""
+def check_reachable(target: ClusterTarget) -> None:
+    """A cluster to join must accept a connection and answer as a Ray cluster, within seconds.
+
+    Ray itself retries for a long time and logs every attempt; these probes fail in one line. The
+    second one asks the address for its cluster id with Ray's GCS client, in a child process.
+    """
     if target.is_local:
         return
     host, port = host_port(target.address)
+    hint = "start it with `ray start --head`, or use --address local"
     try:
-        socket.create_connection((host, port), timeout=timeout).close()
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as err:
         reason = err.strerror or str(err) or type(err).__name__
         raise TasrayError(
-            f"cannot reach the Ray cluster at {target.address} (from {target.source}): {reason}; "
-            "start it with `ray start --head`, or use --address local"
+            f"cannot reach the Ray cluster at {target.address} (from {target.source}): {reason}; {hint}"
         ) from None
+    if target.address.startswith("ray://"):
+        return  # a Ray Client server, not a GCS: the port answering is what can be checked here
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", GCS_PROBE, f"{host}:{port}"],
+            capture_output=True,
+            text=True,
+            timeout=GCS_PROBE_TIMEOUT_S,
+        )
+        answered = probe.returncode == 0
+    except subprocess.TimeoutExpired:
+        answered = False
+    if not answered:
+        raise TasrayError(
+            f"no Ray cluster answers at {target.address} (from {target.source}): the port is open but "
+            f"it is not a Ray GCS, or did not answer within {GCS_PROBE_TIMEOUT_S:g} s; {hint}"
+        )
 
 
 def check_resources(resources: ResourcesConfig, cpus: float, gpus: float, where: str) -> None:
