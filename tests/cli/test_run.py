@@ -83,7 +83,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)  # a relative storage path: Ray runs trials in other directories
     store = tmp_path / "store"
     overrides = ["storage_path=store", *SMALLEST]
-    command = [sys.executable, "-m", "tasray", "run", str(QUICKSTART)]
+    command = [sys.executable, "-m", "tasray", "run", str(QUICKSTART), "--address", "local"]
     for item in overrides:
         command += ["--set", item]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
