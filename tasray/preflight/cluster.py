@@ -121,12 +121,12 @@ def check_resources(resources: ResourcesConfig, cpus: float, gpus: float, where:
     need_gpus = resources.num_workers * resources.gpus_per_worker if resources.use_gpu else 0
     if need_gpus > gpus:
         raise TasrayError(
-            f"resources.use_gpu = true: the stages need {need_gpus:g} GPUs (num_workers × "
+            f"resources.use_gpu = true: the stages need {need_gpus:g} GPU(s) (num_workers × "
             f"gpus_per_worker) but {where} has {gpus:g}; set use_gpu: false or use a cluster with GPUs"
         )
     if need_cpus > cpus:
         raise TasrayError(
-            f"resources: the stages need {need_cpus:g} CPUs (num_workers × cpus_per_worker) but "
+            f"resources: the stages need {need_cpus:g} CPU(s) (num_workers × cpus_per_worker) but "
             f"{where} has {cpus:g}; lower num_workers or cpus_per_worker"
         )
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
+
 
 @dataclass(frozen=True)
 class Case:
@@ -233,11 +235,23 @@ CASES: list[Case] = [
     config(
         "gpu-missing",
         "resources: {use_gpu: true, num_workers: 64}\n",
-        ("resources.use_gpu = true", "need 64 GPUs"),
+        ("resources.use_gpu = true", "need 64 GPU(s)"),
         max_seconds=30,
         subprocess=True,
     ),
-    config("cpus-missing", "resources: {cpus_per_worker: 4096}\n", ("need 4096 CPUs",)),
+    *(  # on a machine with a GPU, one GPU is not a bad input
+        [
+            config(
+                "gpu-none",
+                "resources: {use_gpu: true}\n",
+                ("need 1 GPU(s)", "this machine has 0"),
+                max_seconds=30,
+            )
+        ]
+        if torch.cuda.device_count() == 0
+        else []
+    ),
+    config("cpus-missing", "resources: {cpus_per_worker: 4096}\n", ("need 4096 CPU(s)",)),
     config(
         "address-refused",
         "",
