@@ -21,7 +21,7 @@ from tasray.errors import TasrayError
 
 CONNECT_TIMEOUT_S = 5.0
 """Seconds a cluster's port has to accept a connection."""
-GCS_PROBE_TIMEOUT_S = 20.0
+GCS_PROBE_TIMEOUT_S = 15.0
 """Seconds a cluster has to answer as a Ray GCS (in a child process, so nothing here can hang)."""
 GCS_PROBE = "import sys; from ray._raylet import GcsClient; GcsClient(address=sys.argv[1], cluster_id=None)"
 LOCAL = "local"
