@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     console = output_console()
     if args.dry_run:
         print_summary(summary, console)
+        console.print(f"would run on {target.describe()}")
         return 0
     # Imported here so that validation and --dry-run stay fast and never start Ray.
     from tasray.distributed.cluster import interruptible, ray_session

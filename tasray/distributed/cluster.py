@@ -72,7 +72,10 @@ def ray_session(
         )
     except (ConnectionError, ValueError, RuntimeError) as err:
         ray.shutdown()
-        raise TasrayError(f"cannot reach the Ray cluster at {target.address}: {first_line(err)}") from None
+        what = (
+            "start a local Ray instance" if target.is_local else f"join the Ray cluster at {target.address}"
+        )
+        raise TasrayError(f"could not {what} ({target.source}): {first_line(err)}") from None
     try:
         totals = ray.cluster_resources()
         info = ClusterInfo(

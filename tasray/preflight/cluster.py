@@ -38,6 +38,10 @@ class ClusterTarget:
     def is_local(self) -> bool:
         return self.address is None
 
+    def describe(self) -> str:
+        where = "a new local Ray instance" if self.is_local else f"the Ray cluster at {self.address}"
+        return f"{where} ({self.source})"
+
 
 def recorded_cluster_file() -> str:
     """Where `ray start` records the address of the cluster it started (Ray's temp folder)."""

@@ -45,9 +45,11 @@ def test_bad_experiment_exits_2_with_one_line_and_writes_nothing(case, tmp_path,
 
 def test_dry_run_summarises_without_ray_or_files(tmp_path, capsys):
     store = tmp_path / "store"
-    assert main(["run", str(QUICKSTART), "--dry-run", "--set", f"storage_path={store}"]) == 0
+    argv = ["run", str(QUICKSTART), "--dry-run", "--address", "local", "--set", f"storage_path={store}"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "quickstart" in out and "trials in all" in out
+    assert "would run on a new local Ray instance (--address local)" in out
     assert not store.exists() and not ray.is_initialized()
 
 
