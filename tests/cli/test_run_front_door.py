@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from tasray.arch import ArchSpec
 from tasray.models import PrunedResNet
@@ -34,8 +35,6 @@ def tiny_project(folder: Path, teacher: str) -> Path:
     )
     (folder / "ckpt").mkdir()
     spec = ArchSpec.full("cifar_resnet20", 3, 1, (8, 8))
-    import torch
-
     torch.save(PrunedResNet(spec).state_dict(), folder / "ckpt" / "teacher.pt")
     config = folder.parent / "configs" / "tiny.yaml"  # the experiment file lives elsewhere
     config.parent.mkdir(exist_ok=True)
