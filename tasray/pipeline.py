@@ -15,11 +15,11 @@ import torch
 from tasray import __version__, storage
 from tasray.arch import ArchSpec
 from tasray.config import Experiment, config_hash, dataset_geometry, teacher_key
-from tasray.errors import TasrayError
 from tasray.export import ARCH, WEIGHTS
 from tasray.jobs import TrainJob, dataset
 from tasray.methods import MethodContext, MethodResult, get_method
 from tasray.models.resnet import PrunedResNet
+from tasray.preflight.checkpoint import read_state_dict
 from tasray.results.schema import TrialRecord
 from tasray.runner import Runner
 from tasray.stages.metrics import evaluate
@@ -90,13 +90,8 @@ def load_teacher_checkpoint(exp: Experiment, device: torch.device) -> Teacher:
     """The user's unpruned state_dict (`teacher.checkpoint`), scored on the test split."""
     spec = full_spec(exp)
     model = PrunedResNet(spec)
-    try:
-        model.load_state_dict(torch.load(exp.teacher.checkpoint, map_location="cpu", weights_only=True))
-    except (OSError, RuntimeError) as err:
-        first = str(err).splitlines()[0]
-        raise TasrayError(
-            f"teacher.checkpoint {exp.teacher.checkpoint}: not a {spec.model} state_dict ({first})"
-        ) from None
+    what = f"teacher.checkpoint ({spec.model})"
+    model.load_state_dict(read_state_dict(exp.teacher.checkpoint, model, what))
     model.eval().to(device)
     scores = evaluate(model, dataset(exp.data, "test", exp.seed), exp.data.eval_batch_size, device)
     return Teacher(spec, model.cpu(), scores["top1"], scores["top5"], 0.0)

@@ -39,13 +39,22 @@ def output_console() -> Console:
     return Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
 
 
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, what a shell reports for a command stopped by Ctrl-C."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one subcommand: bad input is one line and status 2, Ctrl-C one line and status 130."""
     try:
+        args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except TasrayError as err:
-        print(f"tasray: error: {err}", file=sys.stderr)
-        return 2
+        print(f"tasray: error: {' '.join(str(err).splitlines())}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("tasray: interrupted; re-running the same command resumes", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

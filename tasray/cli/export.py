@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
 
 from tasray.errors import TasrayError
-from tasray.export import FORMATS, export_onnx, export_torchscript, load_pruned, save_pruned
+from tasray.export import FORMATS, export, load_pruned
+
+SUFFIXES = {"torchscript": ".ts", "onnx": ".onnx", "state_dict": "-export"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,22 +19,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "trial", help="a trial folder: <storage>/<experiment>/<trial_id> (model.pt, arch.json)"
     )
     parser.add_argument("--format", default="torchscript", help=f"one of: {', '.join(FORMATS)}")
-    parser.add_argument("--out", help="output file (a folder for state_dict); default beside the trial")
+    parser.add_argument(
+        "--out",
+        help="output file (a new folder for state_dict) in an existing folder; default beside the "
+        "trial. An existing --out is replaced only if it is an earlier export of the same format",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.format not in FORMATS:
         raise TasrayError(f"--format {args.format!r}; allowed: {', '.join(FORMATS)}")
-    model = load_pruned(args.trial)
-    suffix = {"torchscript": ".ts", "onnx": ".onnx", "state_dict": "-export"}[args.format]
-    out = Path(args.out) if args.out else Path(args.trial).with_name(Path(args.trial).name + suffix)
-    if args.format == "torchscript":
-        export_torchscript(model, out)
-    elif args.format == "onnx":
-        export_onnx(model, out)
-    else:
-        shutil.rmtree(out, ignore_errors=True)
-        save_pruned(model, out)
-    print(f"wrote {out} ({model.spec.model}, {sum(p.numel() for p in model.parameters()):,} parameters)")
+    trial = Path(args.trial)
+    out = Path(args.out) if args.out else trial.with_name(trial.name + SUFFIXES[args.format])
+    model = load_pruned(trial)
+    written = export(model, args.format, out)
+    print(f"wrote {written} ({model.spec.model}, {sum(p.numel() for p in model.parameters()):,} parameters)")
     return 0

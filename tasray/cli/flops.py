@@ -30,11 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def resolve_spec(args: argparse.Namespace) -> ArchSpec:
+    for flag, value in (("--in-channels", args.in_channels), ("--num-classes", args.num_classes)):
+        if value is not None and value < 1:
+            raise TasrayError(f"{flag} {value}: must be a positive integer")
     if args.target.endswith(".json"):
-        path = Path(args.target)
-        if not path.is_file():
-            raise TasrayError(f"no such ArchSpec file: {path}")
-        spec = ArchSpec.load(path)
+        spec = load_arch_file(Path(args.target))
     else:
         size = default_input_size(args.target)
         spec = ArchSpec.full(args.target, 1000 if size == (224, 224) else 10, 3, size)
@@ -44,8 +44,27 @@ def resolve_spec(args: argparse.Namespace) -> ArchSpec:
         size = tuple(args.input_size * 2)[:2] if len(args.input_size) == 1 else tuple(args.input_size)
         spec = spec.with_input(spec.in_channels, size, spec.num_classes)
     return spec.with_input(
-        args.in_channels or spec.in_channels, spec.input_size, args.num_classes or spec.num_classes
+        spec.in_channels if args.in_channels is None else args.in_channels,
+        spec.input_size,
+        spec.num_classes if args.num_classes is None else args.num_classes,
     )
+
+
+def load_arch_file(path: Path) -> ArchSpec:
+    """An ArchSpec JSON file; anything else (binary, wrong keys or values) is a one-line error."""
+    if not path.is_file():
+        raise TasrayError(f"no such ArchSpec file: {path}")
+    try:
+        return ArchSpec.from_json(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, OSError) as err:
+        raise TasrayError(f"{path}: not an ArchSpec JSON text file ({type(err).__name__})") from None
+    except TypeError:  # a key with a value of the wrong kind, e.g. num_classes: null
+        raise TasrayError(
+            f"{path}: not a valid ArchSpec: in_channels and num_classes must be integers, widths, "
+            "depths and input_size lists of integers"
+        ) from None
+    except TasrayError as err:
+        raise TasrayError(f"{path}: {err}") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from tasray.cli import output_console
+from tasray.errors import TasrayError
 from tasray.results.leaderboard import SORT_KEYS, check_choice
 from tasray.results.leaderboard_render import FORMATS, print_leaderboard
 from tasray.results.store import read_results
@@ -35,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
     # Check the flags before touching the store, so a typo fails fast and the same way.
     check_choice(args.sort, list(SORT_KEYS), "sort column")
     check_choice(args.fmt, FORMATS, "format")
+    if "://" not in args.path and not Path(args.path).exists():
+        raise TasrayError(f"{args.path}: no such results folder (give the storage_path of a run)")
     table = read_results(args.path)
     console = output_console()
     if table.num_rows == 0:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tasray.errors import TasrayError
+from tasray.preflight.storage import check_writable_folder
 from tasray.results.report import write_report
 
 
@@ -15,6 +17,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = write_report(args.path, args.out)
+    check_writable_folder(args.out, "--out")
+    try:
+        report = write_report(args.path, args.out)
+    except OSError as err:  # e.g. the disk filled up while writing
+        raise TasrayError(f"--out {args.out}: cannot write the report ({err.strerror or err})") from None
     print(f"wrote {report}")
     return 0

@@ -1,8 +1,10 @@
 """`tasray run FILE [--address ADDR] [--set key.path=value ...] [--dry-run] [--verbose]`.
 
-Validates everything (config, data paths) before touching Ray or the storage path, trains the
-teacher once (cached), runs the sweep of TAS trials and baselines as one Ray Tune run, and prints
-the leaderboard of this experiment. Re-running the same command resumes an interrupted run.
+Checks everything the driver can check (config, data files, checkpoint, storage path, cluster
+address and devices: `tasray.preflight`) before touching Ray or the storage path, says which Ray
+cluster it runs on, trains the teacher once (cached), runs the sweep of TAS trials and baselines as
+one Ray Tune run, and prints the leaderboard of this experiment. Re-running the same command
+resumes an interrupted run (Ctrl-C included).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from tasray import storage
 from tasray.cli import add_overrides_argument, output_console
 from tasray.cli.validate import dry_run, print_summary
 from tasray.config import load_experiment, save_resolved, teacher_key
+from tasray.preflight import check_run, choose_cluster
 from tasray.results import read_results, render_leaderboard
 
 CONFIG_FILE = "config.yaml"
@@ -22,7 +25,11 @@ CONFIG_FILE = "config.yaml"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run an experiment on Ray: teacher, TAS sweep and baselines")
     parser.add_argument("file", help="experiment YAML, e.g. experiments/quickstart.yaml")
-    parser.add_argument("--address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray)")
+    parser.add_argument(
+        "--address",
+        help="Ray cluster to join: host:port, ray://host:port, auto, or local (a new local instance). "
+        "Default: $RAY_ADDRESS, else the cluster `ray start` recorded in /tmp/ray, else a new local one",
+    )
     add_overrides_argument(parser)
     parser.add_argument("--dry-run", action="store_true", help="validate and summarise; start nothing")
     parser.add_argument("--verbose", action="store_true", help="show Ray's own logs")
@@ -32,27 +39,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     exp = load_experiment(args.file, args.overrides)
     summary = dry_run(exp, check_data=True)
+    target = choose_cluster(args.address)
+    check_run(exp, target)
     # Bound to stdout now: Tune's banner is silenced by redirecting sys.stdout during the sweep.
     console = output_console()
     if args.dry_run:
         print_summary(summary, console)
+        console.print(f"would run on {target.describe()}")
         return 0
     # Imported here so that validation and --dry-run stay fast and never start Ray.
-    from tasray.distributed.cluster import ray_session
+    from tasray.distributed.cluster import interruptible, ray_session
     from tasray.distributed.progress import ProgressView
     from tasray.distributed.sweep import run_sweep
     from tasray.distributed.train import RayRunner
     from tasray.pipeline import get_teacher
 
-    address = args.address or os.environ.get("RAY_ADDRESS")
+    # Ctrl-C must raise KeyboardInterrupt in the driver (one line, exit 130, Ray shut down), not
+    # trigger Tune's own stop-and-return; the Tune run's saved state makes a re-run resume.
+    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
     console.print(
         f"[bold]{exp.name}[/bold]: {summary.total_trials} trials "
-        f"({summary.tas_trials} TAS, {len(summary.baselines)} baselines) on "
-        f"{address or 'a local Ray instance'}"
+        f"({summary.tas_trials} TAS, {len(summary.baselines)} baselines)"
     )
-    with ray_session(address, args.verbose) as dashboard, ProgressView(console) as view:
-        if dashboard:
-            console.print(f"Ray dashboard: http://{dashboard}")
+    with ray_session(target, exp.resources, args.verbose) as cluster, ProgressView(console) as view:
+        if cluster is not None:
+            console.print(cluster.describe())
+            if cluster.dashboard:
+                console.print(f"Ray dashboard: http://{cluster.dashboard}")
         teacher_runner = RayRunner(
             exp.resources,
             exp.storage_path,
@@ -61,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             callbacks=[view.callback("teacher")],
             verbose=args.verbose,
         )
-        teacher = get_teacher(exp, teacher_runner)
+        teacher = interruptible(lambda: get_teacher(exp, teacher_runner))
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
         config_file = save_resolved(exp, storage.join(exp.storage_path, exp.name, CONFIG_FILE))
         console.print(f"resolved config: {config_file}")

@@ -19,6 +19,7 @@ from tasray.config import ConfigError, Experiment, dataset_geometry, load_experi
 from tasray.config.geometry import Geometry, train_images
 from tasray.config.sections import FixedRatioBaseline
 from tasray.models import create_model
+from tasray.preflight import check_inputs
 from tasray.stages.search import architecture_lr
 from tasray.tas.cost import count_flops
 
@@ -63,7 +64,7 @@ class DryRunSummary:
 
 
 def check_data_exists(exp: Experiment) -> None:
-    """Files and folders the experiment reads must exist (CIFAR only without download)."""
+    """Files and folders the experiment reads exist and hold what it needs (`tasray.preflight`)."""
     data, root = exp.data, Path(exp.data.root or "")
     if data.name == "npz" and not root.is_file():
         raise ConfigError(f"data.root = {data.root!r}: no such .npz file")
@@ -74,6 +75,7 @@ def check_data_exists(exp: Experiment) -> None:
     checkpoint = exp.teacher.checkpoint
     if checkpoint and not Path(checkpoint).is_file():
         raise ConfigError(f"teacher.checkpoint = {checkpoint!r}: no such file")
+    check_inputs(exp)
 
 
 def epochs(count: int) -> str:

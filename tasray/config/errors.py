@@ -130,18 +130,23 @@ def union_member(union: Any, tag: str) -> Any:
     return None
 
 
+def _number(bound: Any) -> str:
+    """A bound as written: integers in full (seed <= 4294967295), floats short (1e-05)."""
+    return str(bound) if isinstance(bound, int) else f"{bound:g}"
+
+
 def interval(constraints: tuple[Any, ...]) -> str | None:
     """``must be in (0, 1]``-style wording for numeric bounds, or None without bounds."""
     low = high = None
     for item in constraints:
         if isinstance(item, at.Gt):
-            low = f"({item.gt:g}"
+            low = f"({_number(item.gt)}"
         elif isinstance(item, at.Ge):
-            low = f"[{item.ge:g}"
+            low = f"[{_number(item.ge)}"
         elif isinstance(item, at.Lt):
-            high = f"{item.lt:g})"
+            high = f"{_number(item.lt)})"
         elif isinstance(item, at.Le):
-            high = f"{item.le:g}]"
+            high = f"{_number(item.le)}]"
     if low and high:
         return f"must be in {low}, {high}"
     if low:

@@ -33,7 +33,7 @@ def dataset_geometry(data: DataConfig) -> Geometry:
 
     ImageNet counts the class folders under ``root/train`` when it exists (1000 otherwise). An
     npz file holds ``x_train`` as (N, H, W, C) or (N, H, W) for one channel; the class count is
-    the length of its optional ``classes`` array, else the largest ``y_train`` label + 1.
+    the length of its optional ``classes`` array, else the largest label + 1 (as the loader counts).
 
     Raises:
         ConfigError: the npz file is missing or lacks the expected arrays.
@@ -69,7 +69,7 @@ def npz_geometry(path: Path) -> Geometry:
             if "classes" in arrays.files:
                 num_classes = len(arrays["classes"])
             else:
-                num_classes = int(arrays["y_train"].max()) + 1
+                num_classes = 1 + max(int(arrays[key].max()) for key in ("y_train", "y_test"))
     except ConfigError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError) as err:

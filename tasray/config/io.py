@@ -20,6 +20,15 @@ from tasray.config.paths import set_path
 
 # Data fields that change how data is fetched or evaluated, not the weights a teacher learns.
 NOT_TEACHER_INPUTS = {"download", "loader_workers", "eval_batch_size"}
+# Bounds that keep parsing fast whatever the input: experiment files are a few kilobytes.
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 32
+MAX_NODES = 20_000
+"""Nesting levels and values (after expanding aliases) a YAML document may have."""
+
+
+class LimitError(yaml.YAMLError):
+    """A document beyond the parsing bounds (too deep, too many values once aliases expand)."""
 
 
 class ExperimentLoader(yaml.SafeLoader):
@@ -38,6 +47,16 @@ class ExperimentLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep)
 
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        # PyYAML composes recursively: stop deep nesting before Python's recursion limit does.
+        self.depth = getattr(self, "depth", 0) + 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise LimitError(f"nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
 
 ExperimentLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
@@ -46,15 +65,74 @@ ExperimentLoader.add_implicit_resolver(
 )
 
 
+def check_bounds(node: yaml.Node) -> None:
+    """Reject a composed document that is too deep or too large once its aliases are expanded.
+
+    Sizes are counted without expanding anything (memoised per node), so an alias bomb costs
+    microseconds to measure instead of minutes and gigabytes to build.
+
+    Raises:
+        LimitError: more than MAX_DEPTH levels, more than MAX_NODES values, or an alias to itself.
+    """
+    _measure(node, 1, {}, set())
+
+
+def _measure(
+    node: yaml.Node, level: int, seen: dict[int, tuple[int, int]], path: set[int]
+) -> tuple[int, int]:
+    """(values, levels) under `node` at nesting `level`; `path` holds the nodes above it."""
+    if level > MAX_DEPTH:
+        raise LimitError(f"nested more than {MAX_DEPTH} levels deep (with aliases expanded)")
+    if id(node) in path:
+        raise LimitError("an alias refers to a value that contains it")
+    if id(node) not in seen:
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        path.add(id(node))
+        size, height = 1, 1
+        for child in children:
+            child_size, child_height = _measure(child, level + 1, seen, path)
+            size, height = min(size + child_size, MAX_NODES + 1), max(height, child_height + 1)
+        path.discard(id(node))
+        seen[id(node)] = size, height
+    size, height = seen[id(node)]
+    if level + height - 1 > MAX_DEPTH:
+        raise LimitError(f"nested more than {MAX_DEPTH} levels deep (with aliases expanded)")
+    if size > MAX_NODES:
+        raise LimitError(f"expands to more than {MAX_NODES:,} values (YAML aliases)")
+    return size, height
+
+
 def parse_yaml(text: str, source: str) -> Any:
-    """YAML text as Python data; a syntax error is a one-line ConfigError naming `source`."""
+    """YAML text as Python data; a syntax error is a one-line ConfigError naming `source`.
+
+    Parsing is bounded: nesting depth and the size after alias expansion are checked on the
+    composed document, before any value is built (an alias bomb is rejected in milliseconds).
+    """
     try:
-        return yaml.load(text, Loader=ExperimentLoader)
+        return _compose_and_build(text)
+    except LimitError as err:
+        raise ConfigError(f"{source}: rejected: {err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
         raise ConfigError(f"{source}: not valid YAML{where}: {' '.join(problem.split())}") from None
+
+
+def _compose_and_build(text: str) -> Any:
+    """Compose the document, check its bounds, then build its Python values."""
+    loader = ExperimentLoader(text)  # reads (and checks the characters of) the text at once
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_bounds(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -81,9 +159,16 @@ def load_experiment(path: str | Path, overrides: Sequence[str] = ()) -> Experime
     if not path.is_file():
         raise ConfigError(f"{path}: no such experiment file")
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: cannot read: {err}") from None
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConfigError(
+                f"{path}: {size:,} bytes; an experiment file may have at most {MAX_FILE_BYTES:,}"
+            )
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not a text file (not UTF-8 at byte {err.start})") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
     data = parse_yaml(text, str(path))
     if data is None:
         raise ConfigError(f"{path}: the file is empty; an experiment needs at least name and model")

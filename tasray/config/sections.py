@@ -26,9 +26,9 @@ DATA_SETS_NEEDING_ROOT = ("npz", "imagenet")
 
 
 class Section(BaseModel):
-    """Base of every config model: unknown keys are errors."""
+    """Base of every config model: unknown keys are errors, and so are infinite or NaN floats."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DataConfig(Section):

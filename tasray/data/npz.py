@@ -57,6 +57,54 @@ def load_npz(root: str | None, download: bool = False, augment: bool = True) -> 
     )
 
 
+def check_npz(root: str | None) -> int:
+    """Every check `load_npz` makes, reading only the image arrays' headers; returns the class count.
+
+    Labels (small) are read whole to check their range; images are not loaded, so this is cheap
+    enough to run on the driver before any worker starts.
+
+    Raises:
+        DataError: one line naming the key, what was found and what is allowed.
+    """
+    path = _existing_file(root)
+    arrays = _read_arrays(path, keys=("y_train", "y_test"))  # also checks every required key is there
+    try:
+        with zipfile.ZipFile(path) as archive:
+            shapes = {key: _image_shape(path, key, *_header(archive, key)) for key in ("x_train", "x_test")}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise DataError(f"{path} is not a readable .npz archive ({_one_line(exc)})") from None
+    if shapes["x_test"][1:] != shapes["x_train"][1:]:
+        raise DataError(
+            f"{path}: x_test images are H×W×C {shapes['x_test'][1:]} but x_train images are "
+            f"{shapes['x_train'][1:]}; both splits must share one image shape"
+        )
+    labels = {key: _labels(path, key, arrays[key], shapes["x" + key[1:]][0]) for key in ("y_train", "y_test")}
+    return _check_label_range(path, labels, _class_names(path, arrays.get(CLASSES_KEY)))
+
+
+def _header(archive: zipfile.ZipFile, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) from an array's .npy header inside the archive."""
+    with archive.open(f"{key}.npy") as stream:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    return tuple(shape), dtype
+
+
+def _image_shape(path: Path, key: str, shape: tuple[int, ...], dtype: np.dtype) -> tuple[int, ...]:
+    """N×H×W×C of an image array known by its header (N×H×W counts as one channel)."""
+    if dtype != np.uint8:
+        raise DataError(f"{path}: {key} has dtype {dtype}; images must be uint8 pixels 0-255")
+    if len(shape) not in (3, 4) or 0 in shape:
+        raise DataError(
+            f"{path}: {key} has shape {shape}; images must be a non-empty N×H×W×C array "
+            "(or N×H×W for one channel)"
+        )
+    return shape if len(shape) == 4 else (*shape, 1)
+
+
 def small_image_policy(channels: int, height: int, width: int) -> ShiftFlipPolicy:
     """CIFAR-style augmentation scaled to the image: shift by 1/8 of the side, flip colour only.
 
@@ -77,7 +125,8 @@ def _existing_file(root: str | None) -> Path:
     return path
 
 
-def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+def _read_arrays(path: Path, keys: tuple[str, ...] = REQUIRED_KEYS) -> dict[str, np.ndarray]:
+    """The arrays named in `keys`, plus `classes` if present; every required key must exist."""
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
@@ -91,9 +140,9 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
                 f"{path} lacks {', '.join(missing)}; an npz data set needs "
                 f"{', '.join(REQUIRED_KEYS)} (and optionally {CLASSES_KEY})"
             )
-        keys = [*REQUIRED_KEYS, *([CLASSES_KEY] if CLASSES_KEY in archive.files else [])]
+        wanted = [*keys, *([CLASSES_KEY] if CLASSES_KEY in archive.files else [])]
         arrays = {}
-        for key in keys:
+        for key in wanted:
             try:
                 arrays[key] = archive[key]
             except ValueError:  # object arrays need pickle, which we refuse for safety

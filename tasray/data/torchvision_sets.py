@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 
 # Paper, Section 4.1: random 32×32 crop of the image padded by 4 px, random horizontal flip.
 CIFAR_POLICY = ShiftFlipPolicy(padding=4, flip=True)
+CIFAR_FILES = {
+    "cifar10": [
+        *(f"cifar-10-batches-py/data_batch_{i}" for i in range(1, 6)),
+        "cifar-10-batches-py/test_batch",
+        "cifar-10-batches-py/batches.meta",
+    ],
+    "cifar100": ["cifar-100-python/train", "cifar-100-python/test", "cifar-100-python/meta"],
+}
+"""What `cifar_expected_files` lists, known without importing torchvision (seconds on a driver)."""
 
 
 def load_cifar10(root: str | None, download: bool = False, augment: bool = True) -> DataSplits:
@@ -47,6 +56,51 @@ def cifar_expected_files(cifar_class: type[datasets.CIFAR10]) -> list[str]:
     names = [name for name, _ in cifar_class.train_list + cifar_class.test_list]
     names.append(cifar_class.meta["filename"])
     return [f"{cifar_class.base_folder}/{name}" for name in names]
+
+
+def check_cifar_root(name: str, root: str | None) -> None:
+    """The files CIFAR-10/100 needs are all under `root` (offline use, before any worker starts).
+
+    Raises:
+        DataError: a missing root, or the files that are missing and where to get them.
+    """
+    folder = _required_root(name, root)
+    expected = CIFAR_FILES[name]
+    missing = [path for path in expected if not (folder / path).is_file()]
+    if missing:
+        raise DataError(
+            f"{name} files not found under {folder}: missing {len(missing)} of {', '.join(expected)}; "
+            "set data.download: true when online, or extract the python version of the data set there"
+        )
+
+
+def check_imagenet_root(root: str | None) -> None:
+    """`root/train` and `root/val` hold the same class folders (images are not scanned).
+
+    Raises:
+        DataError: a missing folder, no class folders, or class names that differ between splits.
+    """
+    folder = _required_root("imagenet", root)
+    classes = {}
+    for split in ("train", "val"):
+        if not (folder / split).is_dir():
+            raise DataError(
+                f"imagenet expects {folder}/train/<class>/<image> and {folder}/val/<class>/<image>; "
+                f"{folder / split} is not a folder"
+            )
+        classes[split] = sorted(entry.name for entry in (folder / split).iterdir() if entry.is_dir())
+        if not classes[split]:
+            raise DataError(
+                f"imagenet: {folder / split} has no class folders; expected {split}/<class>/<image>"
+            )
+    if classes["train"] != classes["val"]:
+        only_train = sorted(set(classes["train"]) - set(classes["val"]))
+        only_val = sorted(set(classes["val"]) - set(classes["train"]))
+        raise DataError(
+            f"imagenet: class folders of {folder}/train and {folder}/val differ (only in train: "
+            f"{_first_few(only_train)}; only in val: {_first_few(only_val)}); both must hold the "
+            "same class names"
+        )
 
 
 def _load_cifar(

@@ -1,33 +1,119 @@
-"""Connecting to Ray: join the cluster named by `--address` / `RAY_ADDRESS`, or start a local one."""
+"""Connecting to Ray: join the cluster Ray's rule picks (see `tasray.preflight.cluster`) or start one.
+
+The session reports what it joined (address, nodes, CPUs, GPUs) and checks, for a cluster it did
+not start, that the stages' workers fit its resources, so a missing GPU fails at once instead of
+waiting forever. Ray is always shut down on the way out, Ctrl-C included.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
 
 import ray
 
+from tasray.config import ResourcesConfig
 from tasray.errors import TasrayError
+from tasray.preflight.checkpoint import first_line
+from tasray.preflight.cluster import ClusterTarget, check_resources
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """The Ray cluster a command runs on.
+
+    Args:
+        address: the GCS address (host:port).
+        started: True for a local instance started by this command, False for a joined cluster.
+        nodes: live nodes.
+        cpus: CPUs of all nodes.
+        gpus: GPUs of all nodes.
+        dashboard: the dashboard's host:port, or None without one.
+        source: why this cluster (``--address``, ``RAY_ADDRESS``, ``ray start``'s record...).
+    """
+
+    address: str
+    started: bool
+    nodes: int
+    cpus: float
+    gpus: float
+    dashboard: str | None
+    source: str
+
+    def describe(self) -> str:
+        how = "started a local Ray instance" if self.started else "joined the Ray cluster"
+        nodes = f"{self.nodes} node" + ("" if self.nodes == 1 else "s")
+        return f"{how} at {self.address} ({self.source}): {nodes}, {self.cpus:g} CPUs, {self.gpus:g} GPUs"
 
 
 @contextmanager
-def ray_session(address: str | None, verbose: bool = False) -> Iterator[str | None]:
-    """Ray for the duration of a command; yields the dashboard URL (None when there is none).
+def ray_session(
+    target: ClusterTarget, resources: ResourcesConfig | None = None, verbose: bool = False
+) -> Iterator[ClusterInfo | None]:
+    """Ray for the duration of a command; yields what it runs on (None for a Ray that was running).
 
     A Ray already initialised in this process (a test's cluster) is used and left running; one
-    started here is shut down on exit. Ray's own log lines stay hidden unless `verbose`.
+    started or joined here is shut down on exit. Ray's own log lines stay hidden unless `verbose`.
     """
     if ray.is_initialized():
         yield None
         return
     try:
         context = ray.init(
-            address=address, log_to_driver=verbose, logging_level=logging.INFO if verbose else logging.WARNING
+            address="local" if target.is_local else target.address,
+            log_to_driver=verbose,
+            logging_level=logging.INFO if verbose else logging.WARNING,
         )
-    except ConnectionError as err:
-        raise TasrayError(f"cannot reach the Ray cluster at {address}: {str(err).splitlines()[0]}") from None
+    except (ConnectionError, ValueError, RuntimeError) as err:
+        ray.shutdown()
+        what = (
+            "start a local Ray instance" if target.is_local else f"join the Ray cluster at {target.address}"
+        )
+        raise TasrayError(f"could not {what} ({target.source}): {first_line(err)}") from None
     try:
-        yield context.dashboard_url or None
+        totals = ray.cluster_resources()
+        info = ClusterInfo(
+            address=context.address_info.get("gcs_address") or str(target.address),
+            started=target.is_local,
+            nodes=sum(1 for node in ray.nodes() if node.get("Alive")),
+            cpus=totals.get("CPU", 0.0),
+            gpus=totals.get("GPU", 0.0),
+            dashboard=context.dashboard_url or None,
+            source=target.source,
+        )
+        if resources is not None and not target.is_local:
+            check_resources(resources, info.cpus, info.gpus, f"the cluster at {info.address}")
+        yield info
     finally:
         ray.shutdown()
+
+
+def interruptible(call: Callable[[], T]) -> T:
+    """`call()` in a helper thread, so Ctrl-C raises KeyboardInterrupt here, on the main thread.
+
+    Ray Train's ``fit()`` on the main thread installs its own SIGINT handler, which aborts the run
+    and exits the process with status 0; from another thread it installs none.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return call()
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as err:  # handed to the main thread below
+            outcome["error"] = err
+
+    thread = threading.Thread(target=target, name="tasray-ray-call", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.2)
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]

@@ -55,3 +55,22 @@ def test_flops_of_a_pruned_arch_file(tmp_path, capsys) -> None:
     assert main(["flops", str(tmp_path / "arch.json")]) == 0
     out = capsys.readouterr().out
     assert "FLOP ratio vs unpruned" in out and "25.3%" in out
+
+
+@pytest.mark.parametrize("fmt", ["torchscript", "onnx", "state_dict"])
+def test_export_replaces_only_its_own_output(trial_dir, fmt: str, tmp_path, capsys) -> None:
+    out = tmp_path / f"net-{fmt}"
+    assert main(["export", str(trial_dir), "--format", fmt, "--out", str(out)]) == 0
+    assert main(["export", str(trial_dir), "--format", fmt, "--out", str(out)]) == 0  # its own: replaced
+    foreign = tmp_path / f"mine-{fmt}"
+    if fmt == "state_dict":
+        (foreign / "notes").mkdir(parents=True)
+    else:
+        foreign.write_text("mine")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    capsys.readouterr()
+    assert main(["export", str(trial_dir), "--format", fmt, "--out", str(foreign)]) == 2
+    assert "is not an earlier tasray" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written, nothing deleted
+    other = "torchscript" if fmt != "torchscript" else "onnx"
+    assert main(["export", str(trial_dir), "--format", other, "--out", str(out)]) == 2  # another format's

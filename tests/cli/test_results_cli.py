@@ -72,7 +72,10 @@ def test_leaderboard_bad_flags_exit_2_with_one_line(store: Path, capsys, flags, 
 
 
 def test_leaderboard_on_missing_store_and_on_a_non_store(tmp_path: Path, capsys) -> None:
-    assert main(["leaderboard", str(tmp_path / "missing")]) == 0
+    assert main(["leaderboard", str(tmp_path / "missing")]) == 2
+    assert "no such results folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["leaderboard", str(tmp_path / "empty")]) == 0
     assert "No results under" in capsys.readouterr().out
     (tmp_path / "notes.txt").write_text("not parquet")
     assert main(["leaderboard", str(tmp_path / "notes.txt")]) == 2

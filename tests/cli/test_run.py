@@ -45,9 +45,11 @@ def test_bad_experiment_exits_2_with_one_line_and_writes_nothing(case, tmp_path,
 
 def test_dry_run_summarises_without_ray_or_files(tmp_path, capsys):
     store = tmp_path / "store"
-    assert main(["run", str(QUICKSTART), "--dry-run", "--set", f"storage_path={store}"]) == 0
+    argv = ["run", str(QUICKSTART), "--dry-run", "--address", "local", "--set", f"storage_path={store}"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "quickstart" in out and "trials in all" in out
+    assert "would run on a new local Ray instance (--address local)" in out
     assert not store.exists() and not ray.is_initialized()
 
 
@@ -66,15 +68,17 @@ def mtimes(paths) -> dict[str, int]:
     return {str(p): p.stat().st_mtime_ns for p in paths}
 
 
-def ray_daemons() -> set[int]:
-    """Pids of Ray's node processes (raylet, gcs_server) on this machine."""
+def ray_daemons(sessions: set[int]) -> set[int]:
+    """Pids of Ray's node processes (raylet, gcs_server) in `sessions` (other jobs' are not ours)."""
     pids = set()
-    for comm in Path("/proc").glob("[0-9]*/comm"):
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if comm.read_text().strip() in ("raylet", "gcs_server"):
-                pids.add(int(comm.parent.name))
+            text = stat.read_text()
         except OSError:
             continue
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
+        if name in ("raylet", "gcs_server") and int(fields[3]) in sessions:
+            pids.add(int(stat.parent.name))
     return pids
 
 
@@ -83,11 +87,12 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)  # a relative storage path: Ray runs trials in other directories
     store = tmp_path / "store"
     overrides = ["storage_path=store", *SMALLEST]
-    command = [sys.executable, "-m", "tasray", "run", str(QUICKSTART)]
+    command = [sys.executable, "-m", "tasray", "run", str(QUICKSTART), "--address", "local"]
     for item in overrides:
         command += ["--set", item]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
-    daemons_before = ray_daemons()
+    ours = {os.getsid(0)}  # the re-runs' session; the killed driver's is added below
+    daemons_before = ray_daemons(ours)
     rows = store / "quickstart"
 
     # 1. Kill the whole driver (its process group, local Ray included) once a trial has its row.
@@ -104,6 +109,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
         time.sleep(1)
     assert driver.poll() is None, "the run ended before it could be killed"
     os.killpg(driver.pid, signal.SIGKILL)
+    ours.add(driver.pid)  # a session leader: its session id is its pid
     driver.wait()
     finished_early = mtimes(rows.glob("*.parquet"))
     assert 1 <= len(finished_early) < len(EXPECTED_TRIALS)
@@ -135,4 +141,4 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     assert "TAS" in again.stdout
 
     time.sleep(2)
-    assert ray_daemons() <= daemons_before, "the runs left Ray processes behind"
+    assert ray_daemons(ours) <= daemons_before, "the runs left Ray processes behind"

@@ -146,7 +146,7 @@ def test_bad_override_path_is_one_line(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ("{name: npz, root: missing.npz}", "data.root = 'missing.npz': no such .npz file"),
+        ("{name: npz, root: missing.npz}", "/missing.npz': no such .npz file"),
         ("{name: imagenet, root: /no/imagenet}", "data.root = '/no/imagenet': no such directory"),
         ("{name: cifar10, root: /no/cifar}", "data.root = '/no/cifar': no such directory"),
     ],

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from tasray.data import DataError, load_data
+from tasray.data.npz import check_npz
 from tasray.data.transforms import RandomHorizontalFlip, RandomShift
 
 SHARED_CIFAR_SUBSET = Path("/work/shared/data/cifar10-subset.npz")
@@ -191,3 +192,20 @@ def test_shared_cifar10_subset_loads_unchanged():
     sample = torch.stack([data.train_eval[i][0] for i in range(0, 4068, 4)])
     assert torch.allclose(sample.mean(dim=(0, 2, 3)), torch.zeros(3), atol=0.05)
     assert torch.allclose(sample.std(dim=(0, 2, 3)), torch.ones(3), atol=0.05)
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_the_driver_check_stops_what_the_loader_stops(tmp_path, case):
+    """`check_npz` (image headers only, run before Ray) rejects every file `load_npz` rejects."""
+    path = _write(tmp_path, **_malformed(case))
+    with pytest.raises(DataError) as caught:
+        check_npz(path)
+    if case != "test shape differs":  # the header check words shapes as H×W×C, the loader as C×H×W
+        assert MALFORMED[case] in str(caught.value)
+
+
+def test_the_driver_check_counts_the_classes_like_the_loader(tmp_path):
+    arrays = _arrays(classes=3)
+    arrays["y_test"][0] = 6  # a class seen only in the test split still counts
+    path = _write(tmp_path, **arrays)
+    assert check_npz(path) == load_data("npz", path).num_classes == 7

@@ -9,7 +9,7 @@ from torchvision import datasets
 from torchvision.datasets import cifar as cifar_module
 
 from tasray.data import DataError, load_data
-from tasray.data.torchvision_sets import cifar_expected_files
+from tasray.data.torchvision_sets import CIFAR_FILES, cifar_expected_files
 from tasray.data.transforms import CIFAR10_STATS
 
 
@@ -157,3 +157,10 @@ def test_bad_imagenet_layout_gives_one_line(tmp_path, build, expected):
     with pytest.raises(DataError, match=expected) as caught:
         load_data("imagenet", str(tmp_path))
     assert "\n" not in str(caught.value)
+
+
+def test_the_driver_side_file_list_matches_torchvision():
+    assert {
+        "cifar10": cifar_expected_files(datasets.CIFAR10),
+        "cifar100": cifar_expected_files(datasets.CIFAR100),
+    } == CIFAR_FILES

@@ -1,0 +1,386 @@
+"""The bad-input corpus: every case is data (a command line, the files it reads, the words its
+one-line error must contain). `test_bad_inputs.py` runs them all with the same assertions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input.
+
+    Args:
+        id: the test id.
+        argv: the command line after ``tasray``; ``{store}`` is the storage folder.
+        words: what the one error line must contain.
+        config: when given, written as ``exp.yaml`` after ``name``, ``model`` and ``storage_path``.
+        files: writers (see `bad_input_files.WRITERS`) run in the working folder first.
+        env: environment variables set for the case.
+        max_seconds: the case must be rejected within this time (measured in-process).
+        subprocess: run as ``python -m tasray`` too, to prove the contract end to end.
+    """
+
+    id: str
+    argv: tuple[str, ...]
+    words: tuple[str, ...]
+    config: str | None = None
+    files: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    max_seconds: float = 30.0
+    subprocess: bool = False
+
+
+RUN = ("run", "exp.yaml", "--address", "local")
+VALIDATE = ("validate", "exp.yaml")
+NPZ = "data: {name: npz, root: data.npz}\n"
+CHECKPOINT = "teacher: {checkpoint: teacher.pt, epochs: 0}\n"
+
+
+def config(id: str, text: str, words: tuple[str, ...], argv: tuple[str, ...] = RUN, **kw) -> Case:
+    return Case(id, argv, words, config=text, **kw)
+
+
+def npz(id: str, writer: str, words: tuple[str, ...], **kw) -> Case:
+    return Case(f"npz-{id}", RUN, words, config=NPZ, files=(writer,), **kw)
+
+
+CASES: list[Case] = [
+    # The experiment file itself: reading and parsing.
+    Case("file-missing", ("run", "nowhere.yaml"), ("nowhere.yaml: no such experiment file",)),
+    Case("file-is-a-folder", ("validate", "."), (".: no such experiment file",)),
+    Case("file-binary", ("run", "binary.yaml"), ("binary.yaml", "not a text file"), files=("binary_yaml",)),
+    Case(
+        "file-null-byte", ("validate", "nul.yaml"), ("nul.yaml: not valid YAML",), files=("null_bytes_yaml",)
+    ),
+    Case(
+        "file-deep-brackets",
+        ("run", "deep.yaml"),
+        ("deep.yaml: rejected: nested more than 32 levels",),
+        files=("deep_yaml",),
+        max_seconds=2,
+        subprocess=True,
+    ),
+    Case(
+        "file-deep-mapping",
+        ("validate", "deep.yaml"),
+        ("deep.yaml", "nested more than 32 levels"),
+        files=("deep_mapping_yaml",),
+        max_seconds=2,
+    ),
+    Case(
+        "file-alias-bomb",
+        ("run", "bomb.yaml"),
+        ("bomb.yaml: rejected: expands to more than 20,000 values",),
+        files=("alias_bomb_yaml",),
+        max_seconds=2,
+        subprocess=True,
+    ),
+    Case(
+        "file-recursive-alias",
+        ("validate", "loop.yaml"),
+        ("loop.yaml: rejected: an alias refers to a value that contains it",),
+        files=("recursive_alias_yaml",),
+        max_seconds=2,
+    ),
+    Case(
+        "file-oversized",
+        ("run", "huge.yaml"),
+        ("huge.yaml", "bytes; an experiment file may have at most 262,144"),
+        files=("huge_yaml",),
+        max_seconds=2,
+        subprocess=True,
+    ),
+    config("yaml-syntax", "search: {epochs: 3\n", ("not valid YAML at line",)),
+    config("yaml-duplicate-key", "seed: 1\nseed: 2\n", ("duplicate key 'seed'",)),
+    Case(
+        "yaml-top-level-list", ("run", "list.yaml"), ("must be a mapping of sections",), files=("list_yaml",)
+    ),
+    # Values.
+    config("unknown-top-key", "serch: {epochs: 3}\n", ("unknown key 'serch' at top level",)),
+    config("unknown-nested-key", "search: {epoch: 3}\n", ("unknown key 'epoch' in search",)),
+    config("name-with-slash", "", ("name = 'a/b'", "letters, digits"), argv=(*RUN, "--set", "name=a/b")),
+    config("name-too-long", "", ("at most 100 are allowed",), argv=(*RUN, "--set", f"name={'n' * 300}")),
+    config("seed-negative", "seed: -1\n", ("seed = -1", "must be in [0, 4294967295]")),
+    config(
+        "seed-beyond-2-63", "seed: 18446744073709551617\n", ("seed = 18446744073709551617", "[0, 4294967295]")
+    ),
+    config("lambda-cost-inf", "search: {lambda_cost: .inf}\n", ("search.lambda_cost", "finite number")),
+    config("weight-lr-nan", "search: {weight_lr: .nan}\n", ("search.weight_lr", "finite number")),
+    config("teacher-lr-inf", "teacher: {lr: .inf}\n", ("teacher.lr", "finite number")),
+    config("arch-lr-negative-inf", "search: {arch_lr: -.inf}\n", ("search.arch_lr",)),
+    config("target-ratio-zero", "search: {target_ratio: 0}\n", ("search.target_ratio = 0", "(0, 1]")),
+    config("num-selected-one", "search: {num_selected: 1}\n", ("search.num_selected = 1", ">= 2")),
+    config("num-selected-100", "search: {num_selected: 100}\n", ("search.num_selected = 100", "<= 8")),
+    config(
+        "num-selected-depth",
+        "search: {variant: tas_d, num_selected: 5}\n",
+        ("search.num_selected = 5", "<= 3", "depth candidates"),
+    ),
+    config("width-duplicates", "search: {width_ratios: [0.5, 0.5]}\n", ("search.width_ratios", "duplicates")),
+    config("tau-order", "search: {tau_min: 20}\n", ("search.tau_min = 20", "<= tau_max")),
+    config("teacher-zero-epochs", "teacher: {epochs: 0}\n", ("teacher.epochs = 0", "teacher.checkpoint")),
+    config("data-unknown", "data: {name: mnist}\n", ("data.name = 'mnist'", "'cifar10'")),
+    config("npz-without-root", "data: {name: npz}\n", ("data.root", "required for data 'npz'")),
+    config("baseline-unknown", "baselines: [{method: magnitude}]\n", ("'magnitude'", "fixed_ratio")),
+    config(
+        "baseline-two-targets",
+        "baselines: [{method: fixed_ratio, keep_ratio: 0.5, target_ratio: 0.5}]\n",
+        ("baselines[0].keep_ratio", "not both"),
+    ),
+    config("sweep-unknown-field", "sweep: {space: {search.tau: {choice: [1]}}}\n", ("search.tau",)),
+    config(
+        "sweep-bound-invalid",
+        "sweep: {space: {search.target_ratio: {uniform: [0.4, 1.5]}}}\n",
+        ("sweep.space.search.target_ratio", "1.5 is invalid"),
+    ),
+    config(
+        "sweep-num-selected-beyond",
+        "sweep: {space: {search.num_selected: {choice: [2, 99]}}}\n",
+        ("sweep.space.search.num_selected", "99 is invalid", "<= 8"),
+    ),
+    config("gpus-without-use-gpu", "resources: {gpus_per_worker: 1}\n", ("gpus_per_worker", "use_gpu")),
+    # --set.
+    config("set-without-equals", "", ("expected key.path=value",), argv=(*RUN, "--set", "search.epochs")),
+    config("set-unknown-path", "", ("unknown key 'nope'",), argv=(*RUN, "--set", "search.nope=1")),
+    config(
+        "set-bad-yaml", "", ("--set search.epochs: not valid YAML",), argv=(*RUN, "--set", "search.epochs=[")
+    ),
+    config("set-deep", "", ("rejected: nested more than 32",), argv=(*RUN, "--set", "seed=" + "[" * 500)),
+    # Data files, checked on the driver.
+    config("npz-missing-file", NPZ, ("data.npz", "no such .npz file")),
+    npz("random-bytes", "npz_random_bytes", ("data.npz", "not a readable .npz")),
+    npz("float-images", "npz_float_images", ("x_train has dtype float32", "uint8")),
+    npz("label-beyond-classes", "npz_label_beyond_classes", ("y_test[3] is 3", "labels must be 0..2")),
+    npz("negative-test-label", "npz_negative_test_label", ("y_test[2] is -1", "labels must be >= 0")),
+    npz("mismatched-shapes", "npz_mismatched_shapes", ("x_test images are H×W×C (9, 9, 1)",)),
+    npz("fewer-labels", "npz_fewer_labels", ("y_train has 11 labels but x_train has 12 images",)),
+    npz("one-class", "npz_one_class", ("a classifier needs >= 2",)),
+    npz("empty-images", "npz_empty_images", ("x_train has shape (0, 8, 8, 1)",)),
+    npz("float-labels", "npz_float_labels", ("y_train has dtype float32", "integers")),
+    npz("five-d-images", "npz_five_d_images", ("x_train has shape (12, 8, 8, 1, 1)",)),
+    npz("missing-key", "npz_missing_key", ("lacks y_test",)),
+    Case("npz-validate", VALIDATE, ("x_train has dtype float32",), config=NPZ, files=("npz_float_images",)),
+    config(
+        "cifar-empty-root",
+        "data: {name: cifar10, root: empty}\n",
+        ("cifar10 files not found", "missing 7 of"),
+        files=("empty_folder",),
+        subprocess=True,
+    ),
+    config(
+        "cifar-missing-root", "data: {name: cifar100, root: nowhere}\n", ("/nowhere'", "no such directory")
+    ),
+    config(
+        "imagenet-without-val",
+        "data: {name: imagenet, root: imagenet}\n",
+        ("val is not a folder",),
+        files=("imagenet_without_val",),
+    ),
+    config(
+        "imagenet-other-classes",
+        "data: {name: imagenet, root: imagenet}\n",
+        ("class folders", "differ"),
+        files=("imagenet_other_classes",),
+    ),
+    # Teacher checkpoints, matched against the model on the driver.
+    config("ckpt-missing", CHECKPOINT, ("teacher.checkpoint", "no such file")),
+    config(
+        "ckpt-random-bytes",
+        CHECKPOINT,
+        ("teacher.checkpoint (cifar_resnet20)", "not a readable PyTorch file (", ")"),
+        files=("ckpt_random_bytes",),
+        subprocess=True,
+    ),
+    config("ckpt-empty", CHECKPOINT, ("not a readable PyTorch file (",), files=("ckpt_empty",)),
+    config(
+        "ckpt-other-model",
+        CHECKPOINT,
+        ("a state_dict of another architecture", "unexpected, e.g. stages."),
+        files=("ckpt_other_model",),
+    ),
+    config("ckpt-other-classes", CHECKPOINT, ("has shape (7,", "needs (10,"), files=("ckpt_other_classes",)),
+    config("ckpt-list", CHECKPOINT, ("holds a list, not a state_dict",), files=("ckpt_list",)),
+    # Storage paths.
+    config(
+        "storage-is-a-file",
+        "",
+        ("a_file' is a file",),
+        argv=(*RUN, "--set", "storage_path=a_file"),
+        files=("a_file",),
+    ),
+    config(
+        "storage-under-a-file",
+        "",
+        ("which is a file",),
+        argv=(*RUN, "--set", "storage_path=a_file/store"),
+        files=("a_file",),
+    ),
+    config(
+        "storage-unwritable",
+        "",
+        ("cannot create files in /sys",),
+        argv=(*RUN, "--set", "storage_path=/sys/tasray"),
+    ),
+    config(
+        "storage-unknown-scheme",
+        "",
+        ("unknown URI scheme 'ftp'",),
+        argv=(*RUN, "--set", "storage_path=ftp://x/y"),
+    ),
+    # Devices and addresses.
+    config(
+        "gpu-missing",
+        "resources: {use_gpu: true, num_workers: 64}\n",
+        ("resources.use_gpu = true", "need 64 GPU(s)"),
+        max_seconds=30,
+        subprocess=True,
+    ),
+    *(  # on a machine with a GPU, one GPU is not a bad input
+        [
+            config(
+                "gpu-none",
+                "resources: {use_gpu: true}\n",
+                ("need 1 GPU(s)", "this machine has 0"),
+                max_seconds=30,
+            )
+        ]
+        if torch.cuda.device_count() == 0
+        else []
+    ),
+    config("cpus-missing", "resources: {cpus_per_worker: 4096}\n", ("need 4096 CPU(s)",)),
+    config(
+        "address-refused",
+        "",
+        ("cannot reach the Ray cluster at 127.0.0.1:1",),
+        argv=("run", "exp.yaml", "--address", "127.0.0.1:1"),
+        max_seconds=30,
+    ),
+    config(
+        "address-unroutable",
+        "",
+        ("Ray cluster", "at 10.255.255.1:6379", "or use --address local"),  # timeout or not a GCS
+        argv=("run", "exp.yaml", "--address", "10.255.255.1:6379"),
+        max_seconds=30,
+        subprocess=True,
+    ),
+    config("address-malformed", "", ("expected host:port",), argv=("run", "exp.yaml", "--address", "nohost")),
+    config(
+        "address-from-env",
+        "",
+        ("127.0.0.1:2 (from RAY_ADDRESS=127.0.0.1:2)",),
+        argv=("run", "exp.yaml"),
+        env={"RAY_ADDRESS": "127.0.0.1:2"},
+    ),
+    # Command-line flags.
+    Case("no-command", (), ("the following arguments are required: COMMAND",)),
+    Case("unknown-command", ("train",), ("invalid choice: 'train'",)),
+    Case("run-without-file", ("run",), ("the following arguments are required: file",)),
+    Case("unknown-flag", ("leaderboard", "--colour"), ("unrecognized arguments: --colour",)),
+    Case("flops-num-classes-zero", ("flops", "cifar_resnet20", "--num-classes", "0"), ("--num-classes 0",)),
+    Case(
+        "flops-in-channels-negative",
+        ("flops", "cifar_resnet20", "--in-channels", "-3"),
+        ("--in-channels -3",),
+    ),
+    Case("flops-input-size-zero", ("flops", "cifar_resnet20", "--input-size", "0"), ("--input-size takes",)),
+    Case("flops-input-size-text", ("flops", "cifar_resnet20", "--input-size", "big"), ("invalid int value",)),
+    Case("flops-unknown-model", ("flops", "resnet7"), ("unknown model 'resnet7'",)),
+    Case("flops-arch-missing", ("flops", "gone.json"), ("no such ArchSpec file",)),
+    Case(
+        "flops-arch-binary",
+        ("flops", "arch.json"),
+        ("not an ArchSpec JSON text file",),
+        files=("arch_binary",),
+        subprocess=True,
+    ),
+    Case(
+        "flops-arch-null-classes",
+        ("flops", "arch.json"),
+        ("not a valid ArchSpec",),
+        files=("arch_null_classes",),
+    ),
+    Case("flops-arch-too-wide", ("flops", "arch.json"), ("widths[0] = 999",), files=("arch_too_wide",)),
+    # Results files.
+    Case("leaderboard-missing", ("leaderboard", "nowhere"), ("nowhere: no such results folder",)),
+    Case("leaderboard-csv", ("leaderboard", "results.csv"), ("not a results store",), files=("results_csv",)),
+    Case(
+        "leaderboard-corrupt",
+        ("leaderboard", "results"),
+        ("not a results file",),
+        files=("results_random_parquet",),
+    ),
+    Case(
+        "leaderboard-sort",
+        ("leaderboard", "results", "--sort", "speed"),
+        ("speed",),
+        files=("results_empty",),
+    ),
+    Case(
+        "leaderboard-format",
+        ("leaderboard", "results", "--format", "xml"),
+        ("xml",),
+        files=("results_empty",),
+    ),
+    Case(
+        "report-no-results",
+        ("report", "results", "--out", "report"),
+        ("no results under",),
+        files=("results_empty",),
+    ),
+    Case(
+        "report-out-unwritable",
+        ("report", "results", "--out", "/sys/report"),
+        ("--out = '/sys/report'",),
+        files=("results_empty",),
+    ),
+    Case(
+        "report-out-a-file",
+        ("report", "results", "--out", "a_file"),
+        ("a_file' is a file",),
+        files=("results_empty", "a_file"),
+    ),
+    # Export.
+    Case("export-missing-trial", ("export", "nowhere"), ("is not a saved pruned network",)),
+    Case(
+        "export-bad-format",
+        ("export", "trial", "--format", "tflite"),
+        ("--format 'tflite'",),
+        files=("trial",),
+    ),
+    Case(
+        "export-out-cwd",
+        ("export", "trial", "--format", "state_dict", "--out", "."),
+        ("--out .: an existing folder that is not an earlier tasray state_dict export",),
+        files=("trial",),
+        subprocess=True,
+    ),
+    Case(
+        "export-out-existing-file",
+        ("export", "trial", "--out", "precious.ts"),
+        ("--out precious.ts: an existing file",),
+        files=("trial", "existing_out_file"),
+    ),
+    Case(
+        "export-out-missing-folder",
+        ("export", "trial", "--out", "no/such/x.ts"),
+        ("the folder no/such does not exist",),
+        files=("trial",),
+    ),
+    Case(
+        "export-corrupt-weights",
+        ("export", "trial"),
+        ("not a readable PyTorch file",),
+        files=("trial_corrupt_weights",),
+    ),
+    Case("export-other-arch", ("export", "trial"), ("another architecture",), files=("trial_other_arch",)),
+    Case(
+        "export-binary-arch",
+        ("export", "trial"),
+        ("not an ArchSpec JSON file",),
+        files=("trial_binary_arch",),
+    ),
+]
