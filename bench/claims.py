@@ -8,6 +8,9 @@ per method and retrains that architecture with both transfers. Rows go to a resu
 
     python bench/claims.py [--seeds 0 1 2] [--data PATH] [--storage DIR] ...
 
+Seeds can also run as separate processes on one storage path (one thread each is the faster use
+of a small, busy CPU); the last one to finish summarises every seed in the store.
+
 It prints each row, then mean ± std top-1 per method and transfer, the FLOP band check, and the
 two targets: TAS + KD ≥ fixed-ratio + KD, and KD > scratch for every method.
 """
@@ -34,6 +37,7 @@ from tasray.runner import LocalRunner
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-subset.npz"
 TRANSFERS = ("scratch", "kd")
 METHODS = ("fixed_ratio", "random_search", "tas")
+EXPERIMENT = "claims-cifar10-resnet20"
 
 
 def experiment(args: argparse.Namespace, seed: int) -> Experiment:
@@ -48,7 +52,7 @@ def experiment(args: argparse.Namespace, seed: int) -> Experiment:
     ]
     return Experiment.model_validate(
         {
-            "name": "claims-cifar10-resnet20",
+            "name": EXPERIMENT,
             "seed": seed,
             "storage_path": str(args.storage),
             "data": {"name": "npz", "root": str(args.data), "batch_size": args.batch_size},
@@ -61,8 +65,8 @@ def experiment(args: argparse.Namespace, seed: int) -> Experiment:
     )
 
 
-def run_seed(exp: Experiment, teacher, runner: LocalRunner, store: ResultsStore) -> list[TrialRecord]:
-    """Every method once, each architecture retrained with both transfers."""
+def run_seed(exp: Experiment, teacher, runner: LocalRunner, store: ResultsStore) -> None:
+    """Every method once, each architecture retrained with both transfers; rows go to `store`."""
     seed = exp.seed
     plans = [
         TrialPlan(f"tas-{t}-s{seed}", "tas", exp.with_values({"retrain.transfer": t})) for t in TRANSFERS
@@ -70,15 +74,12 @@ def run_seed(exp: Experiment, teacher, runner: LocalRunner, store: ResultsStore)
     plans += [
         TrialPlan(f"{b.method}-{b.transfer}-s{seed}", b.method, exp, i) for i, b in enumerate(exp.baselines)
     ]
-    found, records = {}, []
+    found = {}
     for plan in sorted(plans, key=lambda p: METHODS.index(p.method)):
         started = datetime.now(timezone.utc)
         if plan.method not in found:
             found[plan.method] = find_architecture(plan, teacher, runner)
-        record = retrain_and_record(plan, found[plan.method], teacher, runner, started)
-        store.append(record)
-        records.append(record)
-    return records
+        store.append(retrain_and_record(plan, found[plan.method], teacher, runner, started))
 
 
 def mean_std(values: list[float]) -> str:
@@ -126,9 +127,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--target", type=float, default=0.5)
     parser.add_argument("--teacher-epochs", type=int, default=20)
-    parser.add_argument("--search-epochs", type=int, default=12)
-    parser.add_argument("--retrain-epochs", type=int, default=8)
-    parser.add_argument("--candidates", type=int, default=4)
+    parser.add_argument("--search-epochs", type=int, default=8)
+    parser.add_argument("--retrain-epochs", type=int, default=4)
+    parser.add_argument("--candidates", type=int, default=3)
     parser.add_argument("--candidate-epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
@@ -138,11 +139,13 @@ def main() -> None:
     start = time.perf_counter()
     teacher = get_teacher(experiment(args, seed=0), runner)
     console.print(f"teacher ResNet-20: top-1 {teacher.top1:.2f} % ({teacher.seconds:.0f} s)")
-    store, records = ResultsStore(str(args.storage)), []
+    store = ResultsStore(str(args.storage))
     for seed in args.seeds:
-        records += run_seed(experiment(args, seed), teacher, runner, store)
+        run_seed(experiment(args, seed), teacher, runner, store)
         console.print(f"seed {seed} done at {time.perf_counter() - start:.0f} s")
-    summary(records, console)
+    # every row of the store, so that seeds run as separate processes are summarised together
+    rows = store.read().to_pylist()
+    summary([TrialRecord.from_row(row) for row in rows if row["experiment_id"] == EXPERIMENT], console)
     wall, cpu, threads = time.perf_counter() - start, time.process_time(), torch.get_num_threads()
     # CPU time over threads is the wall time this run needs alone on the machine
     console.print(

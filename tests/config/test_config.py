@@ -41,7 +41,7 @@ def test_defaults_are_the_papers_cifar_settings():
         2.0,
         0.05,
     )
-    assert (search.tau_max, search.tau_min, search.tau_schedule) == (10.0, 0.1, "linear")
+    assert (search.tau_max, search.tau_min, search.tau_schedule) == (5.0, 0.1, "cosine")
     assert search.width_ratios == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
     assert (search.arch_lr, search.arch_weight_decay, search.weight_lr) == (1e-3, 1e-3, 0.1)
     assert (retrain.epochs, retrain.transfer, retrain.kd_weight, retrain.kd_temperature) == (
@@ -96,7 +96,7 @@ def test_yaml_reads_exponent_floats_and_rejects_duplicate_keys(tmp_path):
         ("serch: {}\n", "unknown key 'serch' at top level; allowed: baselines, data, model"),
         ("search: {target_ratio: 1.5}\n", "search.target_ratio = 1.5: must be in (0, 1]"),
         ("search: {num_selected: 1}\n", "search.num_selected = 1: must be >= 2"),
-        ("search: {tau_min: 20}\n", "search.tau_min = 20.0: must be <= tau_max (10)"),
+        ("search: {tau_min: 20}\n", "search.tau_min = 20.0: must be <= tau_max (5)"),
         ("baselines: [{method: prune}]\n", "baselines[0].method = 'prune': must be one of"),
         ("baselines: [{method: fixed_ratio, keep: 1}]\n", "unknown key 'keep' in baselines[0]"),
     ],
@@ -170,7 +170,7 @@ def test_save_resolved_round_trips(tmp_path):
     exp = load_experiment(EXPERIMENTS / "quickstart.yaml")
     save_resolved(exp, tmp_path / "out" / "resolved.yaml")
     written = yaml.safe_load((tmp_path / "out" / "resolved.yaml").read_text())
-    assert written["search"]["tau_schedule"] == "linear"  # defaults are written out
+    assert written["search"]["tau_schedule"] == "cosine"  # defaults are written out
     assert written["sweep"]["space"]["search.num_selected"] == {"choice": [2, 3]}
     assert load_experiment(tmp_path / "out" / "resolved.yaml") == exp
     assert list((tmp_path / "out").iterdir()) == [tmp_path / "out" / "resolved.yaml"]
