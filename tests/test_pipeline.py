@@ -18,7 +18,7 @@ from tasray.results import ResultsStore, read_results
 from tasray.runner import LocalRunner
 from tasray.stages.transfer import L1Norm, select_channels
 
-SMALL = ["teacher.epochs=1", "search.epochs=1", "retrain.epochs=1", "baselines.1.num_candidates=2"]
+SMALL = ["teacher.epochs=2", "search.epochs=1", "retrain.epochs=2", "baselines.1.num_candidates=2"]
 
 
 def test_trials_become_rows_and_the_teacher_is_trained_once(tmp_path) -> None:
