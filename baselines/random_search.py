@@ -8,7 +8,7 @@ import random
 
 from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
-from tasray.jobs import TrainJob
+from tasray.jobs import TrainJob, speed_settings
 from tasray.methods import METHODS, MethodContext, MethodResult
 from tasray.models.search import SearchSpace
 from tasray.stages.train import TrainSettings
@@ -64,6 +64,7 @@ def random_search(context: MethodContext) -> MethodResult:
         weight_decay=exp.retrain.weight_decay,
         batch_size=exp.data.batch_size,
         eval_batch_size=exp.data.eval_batch_size,
+        speed=speed_settings(exp.resources),
     )
     history, seconds, best = [], 0.0, None
     for index, spec in enumerate(specs):
