@@ -1,5 +1,6 @@
 """Random search (the NAS baseline of the paper's Table 1): sample N architectures from the TAS search
-space whose FLOPs lie within (1 ± t)·R, short-train each on D_train, keep the best on D_val.
+space whose FLOPs lie within (1 ± t)·R, short-train each on D_train, keep the best on D_val. The
+space is the search's, widths rounded to `search.width_multiple` included.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def sample_specs(
 def random_search(context: MethodContext) -> MethodResult:
     exp, settings = context.experiment, context.baseline
     s = exp.search
-    space = SearchSpace(tuple(s.width_ratios), s.min_depth, s.num_selected, "tas")
+    space = SearchSpace(tuple(s.width_ratios), s.min_depth, s.num_selected, "tas", s.width_multiple)
     specs = sample_specs(
         context.full_spec, space, settings.num_candidates, settings.target_ratio, s.tolerance, exp.seed
     )

@@ -149,7 +149,8 @@ class SearchJob:
     def result_from_state(self, state: dict[str, Any]) -> SearchResult:
         s = self.settings
         network = SearchableResNet(
-            self.full_spec, SearchSpace(tuple(s.width_ratios), s.min_depth, s.num_selected, s.variant)
+            self.full_spec,
+            SearchSpace(tuple(s.width_ratios), s.min_depth, s.num_selected, s.variant, s.width_multiple),
         )
         network.load_state_dict(state["network"])
         return SearchResult(network.derive_arch(), state["history"], state["seconds"])

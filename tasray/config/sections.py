@@ -23,6 +23,8 @@ Transfer = Literal["scratch", "init", "kd"]
 
 DATA_SETS = ("digits", "cifar10", "cifar100", "imagenet", "npz")
 DATA_SETS_NEEDING_ROOT = ("npz", "imagenet")
+DEFAULT_WIDTH_MULTIPLE = 1
+"""Channel granularity of pruned widths (see bench/latency.py for the measurements behind it)."""
 IMAGE_FOLDER_LOADER_WORKERS = 8
 """Default loader workers for data decoded from files (ImageNet JPEGs); in-memory sets use 0."""
 
@@ -133,6 +135,9 @@ class SearchConfig(Section):
         tau_schedule: how τ moves from tau_max to tau_min.
         width_ratios: candidate fractions of each conv's channels; sorted ascending.
         min_depth: smallest depth candidate per stage; candidates are min_depth..n (clipped to n).
+        width_multiple: candidate widths are rounded to multiples of this many channels (a layer
+            narrower than that keeps its width), so that pruned convs hit fast kernels; 1 keeps
+            the paper's exact ratios. Random search samples the same rounded space.
         weight_lr: initial SGD learning rate of the network weights (cosine schedule).
         weight_momentum: SGD momentum of the weights.
         weight_decay: SGD weight decay of the weights.
@@ -153,6 +158,7 @@ class SearchConfig(Section):
         default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], min_length=1
     )
     min_depth: int = Field(1, ge=1)
+    width_multiple: int = Field(DEFAULT_WIDTH_MULTIPLE, ge=1)
     weight_lr: PositiveFloat = 0.1
     weight_momentum: Momentum = 0.9
     weight_decay: NonNegativeFloat = 5e-4
@@ -205,6 +211,8 @@ class FixedRatioBaseline(Section):
         target_ratio: FLOP ratio R to reach; unset means the experiment's search.target_ratio.
         keep_ratio: the kept fraction of every layer's filters, instead of a FLOP target.
         criterion: which filters to keep: largest ``l1`` norm, or ``random``.
+        width_multiple: kept widths are rounded to multiples of this; unset means the
+            experiment's search.width_multiple.
     """
 
     method: Literal["fixed_ratio"]
@@ -212,6 +220,7 @@ class FixedRatioBaseline(Section):
     target_ratio: Fraction | None = None
     keep_ratio: Fraction | None = None
     criterion: Literal["l1", "random"] = "l1"
+    width_multiple: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _one_target(self) -> FixedRatioBaseline:

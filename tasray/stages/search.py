@@ -50,6 +50,7 @@ class SearchSettings(Protocol):
     tau_schedule: str
     width_ratios: list[float]
     min_depth: int
+    width_multiple: int
     weight_lr: float
     weight_momentum: float
     weight_decay: float
@@ -94,7 +95,11 @@ class SearchStage(Stage):
         super().__init__(settings.epochs)
         self.settings, self.device = settings, device
         space = SearchSpace(
-            tuple(settings.width_ratios), settings.min_depth, settings.num_selected, settings.variant
+            tuple(settings.width_ratios),
+            settings.min_depth,
+            settings.num_selected,
+            settings.variant,
+            settings.width_multiple,
         )
         seed_everything(seed)
         self.network = SearchableResNet(full_spec, space).to(device)
