@@ -5,7 +5,8 @@ For each model, the fixed-ratio network (the same kept fraction in every conv, b
 search's sampler, FLOP ratio within R ± t) are built at every width multiple of `--multiples`, plus
 any searched ArchSpec JSON given with `--arch`. Their eval-mode forward latencies are medians of
 rounds in one process that time the unpruned net and every pruned net in turn, so that load from
-other processes slows all of them alike.
+other processes slows all of them alike. By default one thread is timed by its CPU time
+(`--clock cpu`), which leaves out the time spent waiting for a core on a shared machine.
 
 Q = (latency / unpruned latency) / (FLOPs / unpruned FLOPs): 1 means the time falls as fast as the
 FLOPs. The last line is the worst Q over the networks with `--multiple` (the default
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
-from baselines.fixed_ratio import keep_ratio_for, uniform_spec
+from baselines.fixed_ratio import fixed_ratio_spec
 from baselines.random_search import sample_specs
 from tasray.arch import ArchSpec
 from tasray.config.sections import DEFAULT_WIDTH_MULTIPLE
@@ -42,8 +43,7 @@ def candidates(full: ArchSpec, multiples: list[int], samples: int, target: float
     """Fixed-ratio and sampled search-space networks of `full` at each width multiple."""
     found = []
     for multiple in multiples:
-        keep = keep_ratio_for(full, target, multiple)
-        found.append(Candidate("fixed ratio", multiple, uniform_spec(full, keep, multiple)))
+        found.append(Candidate("fixed ratio", multiple, fixed_ratio_spec(full, target, multiple)))
         space = SearchSpace(width_multiple=multiple)
         seed = random.Random(multiple).randrange(2**31)
         for index, spec in enumerate(sample_specs(full, space, samples, target, 0.05, seed)):
@@ -65,7 +65,10 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2, help="search-space architectures per multiple")
     parser.add_argument("--arch", nargs="*", default=[], help="searched ArchSpec JSON files")
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--clock", choices=["cpu", "wall"], default="cpu", help="cpu: process CPU time (shared machines)"
+    )
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -73,8 +76,8 @@ def main() -> None:
     multiples = sorted(set(args.multiples) | {args.multiple})
     searched = [ArchSpec.load(path) for path in args.arch]
     print(
-        f"device {device}, {args.threads} threads, batch {args.batch}, R = {args.target}, "
-        f"{args.rounds} rounds"
+        f"device {device}, {args.threads} threads, {args.clock} clock, batch {args.batch}, "
+        f"R = {args.target}, {args.rounds} rounds"
     )
     print(f"{'model':<16} {'network':<18} {'mult':>4} {'FLOPs':>6} {'ms':>9} {'time':>6} {'Q':>5}  widths")
     worst = 0.0
@@ -82,7 +85,8 @@ def main() -> None:
         full = ArchSpec.full(model, 10, 3, (32, 32))
         rows = candidates(full, multiples, args.samples, args.target)
         rows += [Candidate("searched", 0, spec) for spec in searched if spec.model == model]
-        seconds = interleaved_latency([full] + [c.spec for c in rows], args.batch, device, rounds=args.rounds)
+        specs = [full] + [c.spec for c in rows]
+        seconds = interleaved_latency(specs, args.batch, device, rounds=args.rounds, clock=args.clock)
         print(f"{model:<16} {'unpruned':<18} {'':>4} {1:>6.3f} {seconds[0] * 1e3:>9.1f} {1:>6.2f} {1:>5.2f}")
         for row, time_ in zip(rows, seconds[1:], strict=True):
             flops, ratio = flop_ratio(row.spec), time_ / seconds[0]

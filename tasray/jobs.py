@@ -135,6 +135,9 @@ class SearchJob:
     name: str = "search"
 
     def build(self, device: torch.device) -> SearchStage:
+        # The sampled conv shapes change every step: autotuning each would only cost time. (A
+        # training job earlier in this process may have switched it on.)
+        SpeedSettings(cudnn_benchmark=False).configure(device)
         return SearchStage(
             self.full_spec,
             self.settings,

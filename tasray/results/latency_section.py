@@ -20,6 +20,7 @@ from tasray.tas.cost import count_flops
 
 REPORT_LATENCY_BATCH = 64
 REPORT_LATENCY_ROUNDS = 3
+REPORT_LATENCY_BUDGET_S = 2.0  # per batch size: fewer rounds for big networks on a CPU
 
 
 def latency_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> str:
@@ -32,7 +33,14 @@ def latency_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> 
     full = ArchSpec.full(specs[0].model, specs[0].num_classes, specs[0].in_channels, specs[0].input_size)
     device = default_device()
     seconds = {
-        batch: interleaved_latency([full, *specs], batch, device, rounds=REPORT_LATENCY_ROUNDS, warmup=1)
+        batch: interleaved_latency(
+            [full, *specs],
+            batch,
+            device,
+            rounds=REPORT_LATENCY_ROUNDS,
+            warmup=1,
+            budget_s=REPORT_LATENCY_BUDGET_S,
+        )
         for batch in dict.fromkeys((1, REPORT_LATENCY_BATCH))
     }
     b = REPORT_LATENCY_BATCH
@@ -44,7 +52,7 @@ def latency_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> 
     headers = ["network", "FLOPs", "FLOP ratio", "ms, batch 1", "ratio", f"ms, batch {b}", "ratio"]
     table = markdown_table(headers, table_rows, [False, True, True, True, True, True, True])
     return (
-        f"Median forward latency (eval mode, {REPORT_LATENCY_ROUNDS} interleaved rounds) on this "
+        f"Median forward latency (eval mode, up to {REPORT_LATENCY_ROUNDS} interleaved rounds) on this "
         f"machine's {device.type}, measured when the report was written; ratio = latency / "
         f"unpruned latency.\n\n{table}"
     )
