@@ -70,6 +70,7 @@ def main() -> None:
         "--clock", choices=["cpu", "wall"], default="cpu", help="cpu: process CPU time (shared machines)"
     )
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--channels-last", action="store_true", help="every network in NHWC")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -77,6 +78,7 @@ def main() -> None:
     searched = [ArchSpec.load(path) for path in args.arch]
     print(
         f"device {device}, {args.threads} threads, {args.clock} clock, batch {args.batch}, "
+        f"{'NHWC' if args.channels_last else 'NCHW'}, "
         f"R = {args.target}, {args.rounds} rounds"
     )
     print(f"{'model':<16} {'network':<18} {'mult':>4} {'FLOPs':>6} {'ms':>9} {'time':>6} {'Q':>5}  widths")
@@ -86,7 +88,9 @@ def main() -> None:
         rows = candidates(full, multiples, args.samples, args.target)
         rows += [Candidate("searched", 0, spec) for spec in searched if spec.model == model]
         specs = [full] + [c.spec for c in rows]
-        seconds = interleaved_latency(specs, args.batch, device, rounds=args.rounds, clock=args.clock)
+        seconds = interleaved_latency(
+            specs, args.batch, device, rounds=args.rounds, clock=args.clock, channels_last=args.channels_last
+        )
         print(f"{model:<16} {'unpruned':<18} {'':>4} {1:>6.3f} {seconds[0] * 1e3:>9.1f} {1:>6.2f} {1:>5.2f}")
         for row, time_ in zip(rows, seconds[1:], strict=True):
             flops, ratio = flop_ratio(row.spec), time_ / seconds[0]

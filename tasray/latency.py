@@ -35,11 +35,13 @@ def interleaved_latency(
     warmup: int = 2,
     clock: Literal["wall", "cpu"] = "wall",
     budget_s: float | None = None,
+    channels_last: bool = False,
 ) -> list[float]:
     """Median seconds of one eval-mode forward pass of a `batch_size` batch, for each spec.
 
     With `budget_s`, timed rounds stop early (after at least one) once the timed rounds took that
-    long: a report measures big networks without taking minutes.
+    long: a report measures big networks without taking minutes. `channels_last` runs every
+    network and input in NHWC (`resources.channels_last`).
     """
     if clock == "cpu" and device.type != "cpu":
         raise ValueError(f"clock 'cpu' times CPU work; the device is {device.type}")
