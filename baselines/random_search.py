@@ -1,5 +1,6 @@
 """Random search (the NAS baseline of the paper's Table 1): sample N architectures from the TAS search
-space whose FLOPs lie within (1 ± t)·R, short-train each on D_train, keep the best on D_val.
+space whose FLOPs lie within (1 ± t)·R, short-train each on D_train, keep the best on D_val. The
+space is the search's, widths rounded to `search.width_multiple` included.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import random
 
 from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
-from tasray.jobs import TrainJob
+from tasray.jobs import TrainJob, speed_settings
 from tasray.methods import METHODS, MethodContext, MethodResult
 from tasray.models.search import SearchSpace
 from tasray.stages.train import TrainSettings
@@ -53,7 +54,7 @@ def sample_specs(
 def random_search(context: MethodContext) -> MethodResult:
     exp, settings = context.experiment, context.baseline
     s = exp.search
-    space = SearchSpace(tuple(s.width_ratios), s.min_depth, s.num_selected, "tas")
+    space = SearchSpace(tuple(s.width_ratios), s.min_depth, s.num_selected, "tas", s.width_multiple)
     specs = sample_specs(
         context.full_spec, space, settings.num_candidates, settings.target_ratio, s.tolerance, exp.seed
     )
@@ -64,6 +65,7 @@ def random_search(context: MethodContext) -> MethodResult:
         weight_decay=exp.retrain.weight_decay,
         batch_size=exp.data.batch_size,
         eval_batch_size=exp.data.eval_batch_size,
+        speed=speed_settings(exp.resources),
     )
     history, seconds, best = [], 0.0, None
     for index, spec in enumerate(specs):

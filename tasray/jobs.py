@@ -15,10 +15,11 @@ import torch
 from torch.utils.data import Dataset, Subset
 
 from tasray.arch import ArchSpec
-from tasray.config import DataConfig, SearchConfig
-from tasray.data import DataSplits, load_data, split_halves
+from tasray.config import DataConfig, ResourcesConfig, SearchConfig
+from tasray.data import DataSplits, LoaderOptions, load_data, split_halves
 from tasray.models.resnet import PrunedResNet
 from tasray.stages.search import SearchResult, SearchStage, search_result
+from tasray.stages.speed import SpeedSettings
 from tasray.stages.train import TrainResult, TrainSettings, TrainStage
 from tasray.tas.cost import count_flops, count_params, flop_ratio
 
@@ -43,6 +44,16 @@ def dataset(data: DataConfig, split: Split, seed: int) -> Dataset:
     if split == "search_train":
         return Subset(splits.train, train_half)
     return Subset(splits.train_eval, val_half)  # D_val is scored without augmentation
+
+
+def loader_options(data: DataConfig, device: torch.device) -> LoaderOptions:
+    """The loader settings of `data` on `device`: pinned host memory when batches go to a GPU."""
+    return LoaderOptions(workers=data.loader_workers or 0, pin_memory=device.type == "cuda")
+
+
+def speed_settings(resources: ResourcesConfig) -> SpeedSettings:
+    """The speed settings of the fixed-shape stages, from the experiment's resources."""
+    return SpeedSettings(resources.amp, resources.channels_last, resources.cudnn_benchmark, resources.compile)
 
 
 # oneDNN, behind PyTorch's CPU convolutions, keeps a compiled kernel for each conv shape it meets,
@@ -88,6 +99,7 @@ class TrainJob:
             teacher=self.teacher(),
             kept_channels=self.kept_channels,
             name=self.name,
+            loader=loader_options(self.data, device),
         )
 
     def result_from_state(self, state: dict[str, Any]) -> TrainResult:
@@ -122,6 +134,9 @@ class SearchJob:
     name: str = "search"
 
     def build(self, device: torch.device) -> SearchStage:
+        # The sampled conv shapes change every step: autotuning each would only cost time. (A
+        # training job earlier in this process may have switched it on.)
+        SpeedSettings(cudnn_benchmark=False).configure(device)
         return SearchStage(
             self.full_spec,
             self.settings,
@@ -130,6 +145,7 @@ class SearchJob:
             self.data.batch_size,
             device,
             self.seed,
+            loader=loader_options(self.data, device),
         )
 
     def result_from_state(self, state: dict[str, Any]) -> SearchResult:

@@ -16,7 +16,7 @@ from tasray import __version__, storage
 from tasray.arch import ArchSpec
 from tasray.config import Experiment, config_hash, dataset_geometry, teacher_key
 from tasray.export import ARCH, WEIGHTS
-from tasray.jobs import TrainJob, dataset
+from tasray.jobs import TrainJob, dataset, speed_settings
 from tasray.methods import MethodContext, MethodResult, get_method
 from tasray.models.resnet import PrunedResNet
 from tasray.preflight.checkpoint import read_state_dict
@@ -49,7 +49,15 @@ class Teacher:
 
 def teacher_job(exp: Experiment) -> TrainJob:
     t, d = exp.teacher, exp.data
-    settings = TrainSettings(t.epochs, t.lr, t.momentum, t.weight_decay, d.batch_size, d.eval_batch_size)
+    settings = TrainSettings(
+        t.epochs,
+        t.lr,
+        t.momentum,
+        t.weight_decay,
+        d.batch_size,
+        d.eval_batch_size,
+        speed=speed_settings(exp.resources),
+    )
     return TrainJob("teacher", full_spec(exp), settings, d, exp.seed)
 
 
@@ -152,6 +160,7 @@ def retrain_job(plan: TrialPlan, spec: ArchSpec, teacher: Teacher, kept: list[li
         plan.transfer,
         r.kd_weight,
         r.kd_temperature,
+        speed=speed_settings(exp.resources),
     )
     needs_teacher = plan.transfer != "scratch"
     if kept is None and plan.transfer == "init":

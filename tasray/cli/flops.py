@@ -1,4 +1,8 @@
-"""`tasray flops MODEL|ARCH.json`: FLOPs (MACs) and parameters of a model or a pruned ArchSpec."""
+"""`tasray flops MODEL|ARCH.json`: FLOPs (MACs) and parameters of a model or a pruned ArchSpec.
+
+With `--latency`, also the measured forward latency on this machine's device at batch 1 and at
+`--batch`, and its ratio to the unpruned network's, measured in the same interleaved rounds.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from rich.table import Table
 from tasray.arch import ArchSpec
 from tasray.cli import output_console
 from tasray.errors import TasrayError
+from tasray.latency import interleaved_latency
 from tasray.models.resnet import default_input_size
+from tasray.runner import default_device
 from tasray.tas.cost import count_flops, count_params, flop_ratio
 
 
@@ -26,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--in-channels", type=int, default=None)
     parser.add_argument("--num-classes", type=int, default=None)
+    parser.add_argument("--latency", action="store_true", help="also measure forward latency on this device")
+    parser.add_argument("--batch", type=int, default=64, help="batch size of the second latency")
+    parser.add_argument("--rounds", type=int, default=5, help="latency rounds (the median is shown)")
     parser.set_defaults(func=run)
 
 
@@ -68,6 +77,8 @@ def load_arch_file(path: Path) -> ArchSpec:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.batch < 1 or args.rounds < 1:
+        raise TasrayError(f"--batch and --rounds must be >= 1; got {args.batch} and {args.rounds}")
     spec = resolve_spec(args)
     macs = count_flops(spec)
     table = Table(
@@ -81,5 +92,18 @@ def run(args: argparse.Namespace) -> int:
     table.add_row("parameters", f"{count_params(spec) / 1e6:,.3f} M")
     table.add_row("FLOP ratio vs unpruned", f"{flop_ratio(spec):.1%}")
     table.add_row("depths", " ".join(map(str, spec.depths)))
+    if args.latency:
+        add_latency_rows(table, spec, args.batch, args.rounds)
     output_console().print(table)
     return 0
+
+
+def add_latency_rows(table: Table, spec: ArchSpec, batch: int, rounds: int) -> None:
+    """Median eval-mode latency at batch 1 and `batch`, and its ratio to the unpruned network."""
+    device = default_device()
+    full = ArchSpec.full(spec.model, spec.num_classes, spec.in_channels, spec.input_size)
+    specs = [spec] if spec == full else [spec, full]
+    for size in dict.fromkeys((1, batch)):
+        seconds = interleaved_latency(specs, size, device, rounds=rounds)
+        table.add_row(f"latency, batch {size} ({device.type})", f"{seconds[0] * 1e3:,.2f} ms")
+        table.add_row(f"latency ratio vs unpruned, batch {size}", f"{seconds[0] / seconds[-1]:.1%}")

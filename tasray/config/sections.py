@@ -23,6 +23,10 @@ Transfer = Literal["scratch", "init", "kd"]
 
 DATA_SETS = ("digits", "cifar10", "cifar100", "imagenet", "npz")
 DATA_SETS_NEEDING_ROOT = ("npz", "imagenet")
+DEFAULT_WIDTH_MULTIPLE = 1
+"""Channel granularity of pruned widths (see bench/latency.py for the measurements behind it)."""
+IMAGE_FOLDER_LOADER_WORKERS = 8
+"""Default loader workers for data decoded from files (ImageNet JPEGs); in-memory sets use 0."""
 
 
 class Section(BaseModel):
@@ -42,9 +46,13 @@ class DataConfig(Section):
             imagenet.
         download: download CIFAR into ``root`` when it is missing.
         augment: the paper's training augmentation (random crop + flip).
-        batch_size: training batch size (the paper uses 256).
-        eval_batch_size: batch size for evaluation.
-        loader_workers: DataLoader worker processes (0 loads in the training process).
+        batch_size: training batch size of one worker; the global batch is
+            ``resources.num_workers`` times larger, and every stage's learning rate is scaled
+            with it (the configured rate is the rate for one worker's batch).
+        eval_batch_size: batch size for evaluation, per worker.
+        loader_workers: DataLoader worker processes per training worker (0 loads in the
+            training process). Unset: 0 for the in-memory sets (digits, cifar10, cifar100, npz),
+            8 for ImageNet folders.
     """
 
     name: Literal["digits", "cifar10", "cifar100", "imagenet", "npz"] = "digits"
@@ -53,7 +61,13 @@ class DataConfig(Section):
     augment: bool = True
     batch_size: int = Field(256, gt=0)
     eval_batch_size: int = Field(512, gt=0)
-    loader_workers: int = Field(0, ge=0)
+    loader_workers: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _default_loader_workers(self) -> DataConfig:
+        if self.loader_workers is None:
+            self.loader_workers = IMAGE_FOLDER_LOADER_WORKERS if self.name == "imagenet" else 0
+        return self
 
     @model_validator(mode="after")
     def _root_when_needed(self) -> DataConfig:
@@ -123,6 +137,9 @@ class SearchConfig(Section):
             paper's text says linear).
         width_ratios: candidate fractions of each conv's channels; sorted ascending.
         min_depth: smallest depth candidate per stage; candidates are min_depth..n (clipped to n).
+        width_multiple: candidate widths are rounded to multiples of this many channels (a layer
+            narrower than that keeps its width), so that pruned convs hit fast kernels; 1 keeps
+            the paper's exact ratios. Random search samples the same rounded space.
         weight_lr: initial SGD learning rate of the network weights (cosine schedule).
         weight_momentum: SGD momentum of the weights.
         weight_decay: SGD weight decay of the weights.
@@ -147,6 +164,7 @@ class SearchConfig(Section):
         default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], min_length=1
     )
     min_depth: int = Field(1, ge=1)
+    width_multiple: int = Field(DEFAULT_WIDTH_MULTIPLE, ge=1)
     weight_lr: PositiveFloat = 0.1
     weight_momentum: Momentum = 0.9
     weight_decay: NonNegativeFloat = 5e-4
@@ -202,6 +220,8 @@ class FixedRatioBaseline(Section):
         target_ratio: FLOP ratio R to reach; unset means the experiment's search.target_ratio.
         keep_ratio: the kept fraction of every layer's filters, instead of a FLOP target.
         criterion: which filters to keep: largest ``l1`` norm, or ``random``.
+        width_multiple: kept widths are rounded to multiples of this; unset means the
+            experiment's search.width_multiple.
     """
 
     method: Literal["fixed_ratio"]
@@ -209,6 +229,7 @@ class FixedRatioBaseline(Section):
     target_ratio: Fraction | None = None
     keep_ratio: Fraction | None = None
     criterion: Literal["l1", "random"] = "l1"
+    width_multiple: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _one_target(self) -> FixedRatioBaseline:
@@ -241,7 +262,7 @@ Baseline = Annotated[FixedRatioBaseline | RandomSearchBaseline, Field(discrimina
 
 
 class ResourcesConfig(Section):
-    """Ray Train workers of every stage.
+    """Ray Train workers of every stage, and how fast the fixed-shape stages run on them.
 
     Args:
         num_workers: data-parallel workers per stage (DDP when more than one).
@@ -249,6 +270,11 @@ class ResourcesConfig(Section):
         cpus_per_worker: CPUs reserved per worker.
         gpus_per_worker: GPUs per worker; 0 with use_gpu means 1.
         max_failures: restarts of a failed stage from its last checkpoint (-1: unlimited).
+        amp: ``bf16``: forward passes of the teacher, retraining and random-search candidates
+            under bfloat16 autocast; ``none``: float32.
+        channels_last: NHWC memory format for those networks and their inputs.
+        cudnn_benchmark: cuDNN autotuning for those stages (CUDA only; their shapes are fixed).
+        compile: ``torch.compile`` their forward passes.
     """
 
     num_workers: int = Field(1, ge=1)
@@ -256,6 +282,10 @@ class ResourcesConfig(Section):
     cpus_per_worker: PositiveFloat = 1.0
     gpus_per_worker: NonNegativeFloat = 0.0
     max_failures: int = Field(1, ge=-1)
+    amp: Literal["none", "bf16"] = "none"
+    channels_last: bool = False
+    cudnn_benchmark: bool = True
+    compile: bool = False
 
     @model_validator(mode="after")
     def _gpu_count(self) -> ResourcesConfig:

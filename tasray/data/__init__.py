@@ -2,13 +2,14 @@
 
 from tasray.data.catalog import DATASETS, load_data
 from tasray.data.errors import DataError
-from tasray.data.loaders import make_loader, set_loader_epoch
+from tasray.data.loaders import LoaderOptions, make_loader, set_loader_epoch
 from tasray.data.splits import DataSplits, split_halves
 
 __all__ = [
     "DATASETS",
     "DataError",
     "DataSplits",
+    "LoaderOptions",
     "load_data",
     "make_loader",
     "set_loader_epoch",

@@ -24,6 +24,7 @@ from tasray.errors import TasrayError
 from tasray.tas.cost import DepthDistribution, WidthDistribution, expected_flops
 from tasray.tas.cwi import add_cwi_, cwi
 from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select, gumbel_softmax
+from tasray.widths import round_width
 
 PAPER_WIDTH_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 VARIANTS = {"tas": (True, True), "tas_w": (True, False), "tas_d": (False, True)}
@@ -40,12 +41,14 @@ class SearchSpace:
             default 1 gives every depth, the search space of the paper's "18³" for ResNet-164).
         num_selected: |I|, candidates aggregated per forward (≥ 2).
         variant: ``tas`` (width and depth), ``tas_w`` (width only) or ``tas_d`` (depth only).
+        width_multiple: candidate widths are rounded to multiples of this (`round_width`).
     """
 
     width_ratios: tuple[float, ...] = PAPER_WIDTH_RATIOS
     min_depth: int = 1
     num_selected: int = 2
     variant: str = "tas"
+    width_multiple: int = 1
 
     def __post_init__(self) -> None:
         if self.num_selected < 2:
@@ -59,11 +62,14 @@ class SearchSpace:
             raise TasrayError(f"width_ratios = {list(self.width_ratios)}; each must be in (0, 1]")
         if self.min_depth < 1:
             raise TasrayError(f"min_depth = {self.min_depth}; must be >= 1")
+        if self.width_multiple < 1:
+            raise TasrayError(f"width_multiple = {self.width_multiple}; must be >= 1")
 
     def width_candidates(self, max_width: int) -> tuple[int, ...]:
         if not VARIANTS[self.variant][0]:
             return (max_width,)
-        return tuple(sorted({max(1, round(r * max_width)) for r in self.width_ratios}))
+        widths = {round_width(r * max_width, max_width, self.width_multiple) for r in self.width_ratios}
+        return tuple(sorted(widths))
 
     def depth_candidates(self, max_depth: int) -> tuple[int, ...]:
         if not VARIANTS[self.variant][1]:

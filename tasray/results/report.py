@@ -20,6 +20,7 @@ import pyarrow as pa
 from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
 from tasray.results import plots
+from tasray.results.latency_section import latency_section
 from tasray.results.leaderboard import build_leaderboards, method_label
 from tasray.results.leaderboard_render import (
     format_flops,
@@ -80,6 +81,7 @@ def render_report(table: pa.Table, source: str, folder: Path) -> str:
         ("Accuracy vs. FLOPs", _accuracy_section),
         ("Search trajectories", _trajectory_section),
         ("Widths of the best pruned networks", _widths_section),
+        ("Measured latency", latency_section),
         ("Effect of R, λ_cost and |I|", _sweep_section),
     ]
     for heading, builder in section_builders:

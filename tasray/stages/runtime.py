@@ -22,6 +22,15 @@ def is_main_process() -> bool:
     return rank_and_world()[0] == 0
 
 
+def scaled_lr(lr: float) -> float:
+    """The learning rate for this run's global batch: linear scaling (Goyal et al. 2017).
+
+    A configured rate is the rate for one worker's batch (`data.batch_size`); with N data-parallel
+    workers the global batch is N times larger, and so is the rate. One worker: unchanged.
+    """
+    return lr * rank_and_world()[1]
+
+
 def all_reduce_sum(values: torch.Tensor) -> torch.Tensor:
     if distributed():
         dist.all_reduce(values)

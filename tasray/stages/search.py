@@ -21,12 +21,18 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from tasray.arch import ArchSpec
-from tasray.data import make_loader, set_loader_epoch
+from tasray.data import LoaderOptions, make_loader, set_loader_epoch
 from tasray.models.search import SearchableResNet, SearchSpace
 from tasray.stages.base import Stage
 from tasray.stages.metrics import batch_totals
 from tasray.stages.optim import frozen, sgd_cosine
-from tasray.stages.runtime import all_reduce_sum, average_gradients, broadcast_state, seed_everything
+from tasray.stages.runtime import (
+    all_reduce_sum,
+    average_gradients,
+    broadcast_state,
+    scaled_lr,
+    seed_everything,
+)
 from tasray.tas.cost import cost_loss, count_flops
 from tasray.tas.selection import choose_epoch
 
@@ -45,6 +51,7 @@ class SearchSettings(Protocol):
     tau_schedule: str
     width_ratios: list[float]
     min_depth: int
+    width_multiple: int
     weight_lr: float
     weight_momentum: float
     weight_decay: float
@@ -108,22 +115,27 @@ class SearchStage(Stage):
         batch_size: int,
         device: torch.device,
         seed: int = 0,
+        loader: LoaderOptions | None = None,
     ) -> None:
         super().__init__(settings.epochs)
         self.settings, self.device = settings, device
         space = SearchSpace(
-            tuple(settings.width_ratios), settings.min_depth, settings.num_selected, settings.variant
+            tuple(settings.width_ratios),
+            settings.min_depth,
+            settings.num_selected,
+            settings.variant,
+            settings.width_multiple,
         )
         seed_everything(seed)
         self.network = SearchableResNet(full_spec, space).to(device)
         broadcast_state(self.network)
         self.network.sampler = torch.Generator(device=device).manual_seed(seed)
         self.full_flops = count_flops(full_spec)
-        self.train_loader = make_loader(train_set, batch_size, shuffle=True, seed=seed)
-        self.val_loader = make_loader(val_set, batch_size, shuffle=True, seed=seed + 1)
+        self.train_loader = make_loader(train_set, batch_size, shuffle=True, seed=seed, options=loader)
+        self.val_loader = make_loader(val_set, batch_size, shuffle=True, seed=seed + 1, options=loader)
         self.weight_optimizer, self.scheduler = sgd_cosine(
             self.network.weight_parameters(),
-            settings.weight_lr,
+            scaled_lr(settings.weight_lr),
             settings.weight_momentum,
             settings.weight_decay,
             settings.epochs * len(self.train_loader),
@@ -156,6 +168,10 @@ class SearchStage(Stage):
             set_loader_epoch(self.val_loader, epoch * 1000 + round_)
             yield from self.val_loader
             round_ += 1
+
+    def _on_device(self, images: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A batch on the device; from pinned memory the copy overlaps the running step."""
+        return images.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
 
     def weights_step(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         with frozen(self.network.arch_parameters()):
@@ -193,8 +209,8 @@ class SearchStage(Stage):
         train_loss = torch.zeros((), device=self.device)
         steps = 0
         for (x, y), (xv, yv) in zip(self.train_loader, self._val_batches(epoch), strict=False):
-            train_loss += self.weights_step(x.to(self.device), y.to(self.device))
-            val_totals += self.arch_step(xv.to(self.device), yv.to(self.device))
+            train_loss += self.weights_step(*self._on_device(x, y))
+            val_totals += self.arch_step(*self._on_device(xv, yv))
             steps += 1
         broadcast_state(self.network)  # BatchNorm statistics differ per rank; keep rank 0's
         val_totals = all_reduce_sum(val_totals).cpu()

@@ -17,13 +17,14 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from tasray.arch import ArchSpec
-from tasray.data import make_loader, set_loader_epoch
+from tasray.data import LoaderOptions, make_loader, set_loader_epoch
 from tasray.models.resnet import PrunedResNet
 from tasray.stages.base import Stage, unwrap
 from tasray.stages.kd import KDLoss
 from tasray.stages.metrics import batch_totals, evaluate
 from tasray.stages.optim import sgd_cosine
-from tasray.stages.runtime import all_reduce_sum, distributed, seed_everything
+from tasray.stages.runtime import all_reduce_sum, distributed, scaled_lr, seed_everything
+from tasray.stages.speed import SpeedSettings
 from tasray.stages.transfer import inherit_weights
 from tasray.tas.cost import count_flops, count_params, flop_ratio
 
@@ -43,6 +44,7 @@ class TrainSettings:
     transfer: Transfer = "scratch"
     kd_weight: float = 0.9
     kd_temperature: float = 4.0
+    speed: SpeedSettings = SpeedSettings()
 
 
 @dataclass
@@ -63,7 +65,9 @@ class TrainStage(Stage):
     """Train `PrunedResNet(spec)` on `train_set`, evaluating on `eval_set` after every epoch.
 
     `teacher` is needed for transfer `init` (weights, with `kept_channels` from a
-    `FilterCriterion`; default the first channels) and `kd` (logits, Eq. 9–10).
+    `FilterCriterion`; default the first channels) and `kd` (logits, Eq. 9–10). `loader` sets the
+    DataLoader workers and pinning of both the training and the evaluation data. The learning rate
+    is `settings.lr` scaled to the global batch (`scaled_lr`).
     """
 
     name = "train"
@@ -79,39 +83,48 @@ class TrainStage(Stage):
         teacher: PrunedResNet | None = None,
         kept_channels: list[list[int]] | None = None,
         name: str | None = None,
+        loader: LoaderOptions | None = None,
     ) -> None:
         super().__init__(settings.epochs)
         if settings.transfer != "scratch" and teacher is None:
             raise ValueError(f"transfer {settings.transfer!r} needs the teacher network")
         self.name = name or f"train ({settings.transfer})"
         self.spec, self.settings, self.device, self.eval_set = spec, settings, device, eval_set
+        self.speed, self.loader_options = settings.speed, loader or LoaderOptions()
+        self.speed.configure(device)
         seed_everything(seed)
         model = PrunedResNet(spec)
         if settings.transfer == "init":
             inherit_weights(model, teacher, kept_channels)
-        model.to(device)
+        self.speed.model(model.to(device))
         self.model: nn.Module = model
         if distributed():
             ids = [device.index] if device.type == "cuda" else None
             self.model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
-        self.loader = make_loader(train_set, settings.batch_size, shuffle=True, seed=seed)
+        self.forward = self.speed.forward(self.model)  # what runs; `self.model` is what is saved
+        self.loader = make_loader(
+            train_set, settings.batch_size, shuffle=True, seed=seed, options=self.loader_options
+        )
         self.optimizer, self.scheduler = sgd_cosine(
             self.model.parameters(),
-            settings.lr,
+            scaled_lr(settings.lr),
             settings.momentum,
             settings.weight_decay,
             settings.epochs * len(self.loader),
         )
         self.kd = KDLoss(settings.kd_weight, settings.kd_temperature) if settings.transfer == "kd" else None
-        self.teacher = teacher.to(device).eval().requires_grad_(False) if self.kd is not None else None
+        self.teacher = None
+        if self.kd is not None:
+            self.teacher = self.speed.model(teacher.to(device)).eval().requires_grad_(False)
         self.stateful = {"model": self.model, "optimizer": self.optimizer, "scheduler": self.scheduler}
 
     def loss(self, images: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits = self.model(images)
-        if self.kd is None:
-            return F.cross_entropy(logits, targets), logits
-        with torch.no_grad():
-            teacher_logits = self.teacher(images)
+        with self.speed.autocast(self.device):
+            logits = self.forward(images).float()
+            if self.kd is None:
+                return F.cross_entropy(logits, targets), logits
+            with torch.no_grad():
+                teacher_logits = self.teacher(images).float()
         return self.kd(logits, teacher_logits, targets), logits
 
     def run_epoch(self, epoch: int) -> dict[str, float]:
@@ -120,7 +133,8 @@ class TrainStage(Stage):
         self.model.train()
         totals = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss sum, correct, count
         for images, targets in self.loader:
-            images, targets = images.to(self.device), targets.to(self.device)
+            images = self.speed.input(images, self.device)
+            targets = targets.to(self.device, non_blocking=True)
             loss, logits = self.loss(images, targets)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -130,7 +144,14 @@ class TrainStage(Stage):
         train_seconds = time.perf_counter() - start
         totals = all_reduce_sum(totals).cpu()
         self.model.eval()
-        scores = evaluate(self.model, self.eval_set, self.settings.eval_batch_size, self.device)
+        scores = evaluate(
+            self.forward,
+            self.eval_set,
+            self.settings.eval_batch_size,
+            self.device,
+            options=self.loader_options,
+            speed=self.speed,
+        )
         seconds = time.perf_counter() - start
         self.seconds += seconds
         count = float(totals[2])

@@ -1,8 +1,9 @@
 import pytest
 
-from baselines.fixed_ratio import fixed_ratio, keep_ratio_for, uniform_spec
+from baselines.fixed_ratio import fixed_ratio, fixed_ratio_spec, keep_ratio_for, uniform_spec
 from tasray.arch import ArchSpec
 from tasray.config import FixedRatioBaseline, load_experiment
+from tasray.errors import TasrayError
 from tasray.methods import MethodContext, get_method
 from tasray.models import PrunedResNet
 from tasray.tas.cost import flop_ratio
@@ -45,3 +46,27 @@ def test_keep_ratio_given_directly_and_random_criterion_is_seeded() -> None:
     )
     assert a.spec.widths[0] == 8 and a.kept_channels == b.kept_channels
     assert all(len(k) == w for k, w in zip(a.kept_channels, a.spec.widths, strict=True))
+
+
+@pytest.mark.parametrize("model", ["cifar_resnet56", "cifar_resnet110", "resnet50"])
+@pytest.mark.parametrize("multiple", [4, 8])
+def test_widths_rounded_to_the_multiple_still_meet_the_target(model: str, multiple: int) -> None:
+    full = ArchSpec.full(model, 10, 3, (32, 32))
+    uniform = uniform_spec(full, keep_ratio_for(full, 0.5, multiple), multiple)
+    spec = fixed_ratio_spec(full, 0.5, multiple)
+    assert all(w % multiple == 0 for w in spec.widths)
+    assert abs(flop_ratio(spec) - 0.5) <= 0.05 * 0.5
+    assert abs(flop_ratio(spec) - 0.5) <= abs(flop_ratio(uniform) - 0.5)
+    odd = uniform_spec(full, keep_ratio_for(full, 0.5))
+    assert any(w % multiple for w in odd.widths)  # the paper's exact rounding gives 11, 23, 46...
+    assert fixed_ratio_spec(full, 0.5) == odd  # multiple 1: the uniform spec, as before
+
+
+def test_width_multiple_defaults_to_the_searchs_and_a_coarse_one_is_a_clear_error() -> None:
+    ctx = context(target=0.5)
+    exp = ctx.experiment.with_values({"search.width_multiple": 8})
+    result = fixed_ratio(MethodContext(exp, ctx.full_spec, ctx.teacher, 90.0, None, ctx.baseline))
+    assert all(w % 8 == 0 for w in result.spec.widths)
+    coarse = ctx.baseline.model_copy(update={"width_multiple": 32, "target_ratio": 0.2})
+    with pytest.raises(TasrayError, match="width multiple 32 gives .*lower width_multiple"):
+        fixed_ratio(MethodContext(ctx.experiment, ctx.full_spec, ctx.teacher, 90.0, None, coarse))

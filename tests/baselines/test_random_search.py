@@ -37,3 +37,16 @@ def test_picks_the_candidate_with_the_best_validation_accuracy(tmp_path) -> None
     assert len(result.history) == 2 and result.history[best["candidate"]] is best
     assert flop_ratio(result.spec) == pytest.approx(best["flop_ratio"])
     assert best["val_top1"] > 20  # one epoch on D_train, scored on D_val
+
+
+def test_samples_of_a_rounded_space_have_widths_in_multiples() -> None:
+    full = ArchSpec.full("cifar_resnet56", 10, 3, (32, 32))
+    space = SearchSpace(width_multiple=8)
+    assert space.width_candidates(16) == (8, 16) and space.width_candidates(64)[0] == 16  # 0.3·64 = 19.2 → 16
+    assert SearchSpace().width_candidates(16) == (5, 6, 8, 10, 11, 13, 14, 16)  # the paper's rounding
+    assert SearchSpace(width_multiple=8).width_candidates(6) == (6,)  # narrower than a block: kept
+    specs = sample_specs(full, space, 4, 0.5, 0.05, seed=3)
+    assert all(w % 8 == 0 for s in specs for w in s.widths)
+    assert all(0.475 <= flop_ratio(s) <= 0.525 for s in specs)
+    with pytest.raises(TasrayError, match="width_multiple = 0"):
+        SearchSpace(width_multiple=0)

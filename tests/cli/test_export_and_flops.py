@@ -35,6 +35,7 @@ def test_export_writes_a_loadable_network(trial_dir, fmt: str, capsys) -> None:
         (["export", "/nonexistent/trial"], "is not a saved pruned network: expected arch.json and model.pt"),
         (["flops", "resnet7"], "unknown model 'resnet7'; known: "),
         (["flops", "cifar_resnet20", "--input-size", "0"], "--input-size takes one or two positive integers"),
+        (["flops", "cifar_resnet20", "--latency", "--batch", "0"], "--batch and --rounds must be >= 1"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(trial_dir, args, message: str, capsys) -> None:
@@ -74,3 +75,16 @@ def test_export_replaces_only_its_own_output(trial_dir, fmt: str, tmp_path, caps
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written, nothing deleted
     other = "torchscript" if fmt != "torchscript" else "onnx"
     assert main(["export", str(trial_dir), "--format", other, "--out", str(out)]) == 2  # another format's
+
+
+def test_flops_measures_latency_beside_the_flops(tmp_path, capsys) -> None:
+    full = ArchSpec.full("cifar_resnet20", 10, 3, (32, 32))
+    quarter = ArchSpec("cifar_resnet20", [max(1, w // 4) for w in full.widths], (1, 1, 1), 3, (32, 32), 10)
+    quarter.save(tmp_path / "arch.json")
+    assert main(["flops", str(tmp_path / "arch.json"), "--latency", "--batch", "16", "--rounds", "3"]) == 0
+    out = capsys.readouterr().out
+    cells = [line.split("│")[1:3] for line in out.splitlines() if "│" in line]
+    rows = {name.strip(): value.strip() for name, value in cells}
+    assert rows["latency, batch 1 (cpu)"].endswith(" ms") and rows["latency, batch 16 (cpu)"].endswith(" ms")
+    # 1/16 of the widths and 1/3 of the depth: about 1 % of the FLOPs, far less time on any device
+    assert float(rows["latency ratio vs unpruned, batch 16"].rstrip("%")) < 60

@@ -6,7 +6,8 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch.utils.data import DataLoader, DistributedSampler, Subset, TensorDataset
 
-from tasray.data import load_data, make_loader, set_loader_epoch, split_halves
+from tasray.config import DataConfig
+from tasray.data import LoaderOptions, load_data, make_loader, set_loader_epoch, split_halves
 
 
 def _epoch(loader, epoch):
@@ -58,8 +59,34 @@ def test_worker_augmentation_replays_from_the_seed_alone(digits):
     runs = []
     for global_seed in (1, 2):  # workers must not depend on the parent's RNG
         torch.manual_seed(global_seed)
-        runs.append(_epoch(make_loader(subset, 64, shuffle=True, seed=4, num_workers=2), 1))
+        runs.append(_epoch(make_loader(subset, 64, shuffle=True, seed=4, options=LoaderOptions(2)), 1))
     assert _same(*runs)
+
+
+def test_augmented_batches_do_not_depend_on_the_workers(digits):
+    d_train, _ = split_halves(len(digits.train), seed=0)
+    subset = Subset(digits.train, d_train[:300])
+    two = make_loader(subset, 64, shuffle=True, seed=5, options=LoaderOptions(2))  # persistent
+    uninterrupted = [_epoch(two, epoch) for epoch in range(3)]
+    three = make_loader(subset, 64, shuffle=True, seed=5, options=LoaderOptions(3, persistent_workers=False))
+    resumed = make_loader(subset, 64, shuffle=True, seed=5, options=LoaderOptions(2))
+    assert _same(uninterrupted[1], _epoch(three, 1))  # 3 workers, not persistent: the same batches
+    assert _same(uninterrupted[2], _epoch(resumed, 2))  # a run resumed at epoch 2 replays it
+    assert not _same(uninterrupted[1], uninterrupted[2])
+    # Augmentation is drawn: the same images in the same order without it differ from the batches.
+    plain = make_loader(
+        Subset(digits.train_eval, d_train[:300]), 64, shuffle=True, seed=5, options=LoaderOptions(2)
+    )
+    unaugmented = _epoch(plain, 2)
+    assert all(torch.equal(a[1], b[1]) for a, b in zip(uninterrupted[2], unaugmented, strict=True))
+    assert not _same(uninterrupted[2], unaugmented)
+
+
+def test_worker_default_is_zero_in_memory_and_several_for_image_folders():
+    assert DataConfig(name="digits").loader_workers == 0
+    assert DataConfig(name="cifar10").loader_workers == 0
+    assert DataConfig(name="imagenet", root="/x").loader_workers == 8
+    assert DataConfig(name="imagenet", root="/x", loader_workers=2).loader_workers == 2
 
 
 def test_unshuffled_loader_keeps_order_and_drop_last_drops_the_tail():

@@ -3,7 +3,11 @@ import torch
 import torch.nn.functional as F
 
 from tasray.arch import ArchSpec
+from tasray.config import SearchConfig
+from tasray.jobs import SearchJob, TrainJob
 from tasray.stages.kd import KDLoss
+from tasray.stages.metrics import evaluate
+from tasray.stages.speed import SpeedSettings
 from tasray.stages.train import TrainSettings, TrainStage
 from tasray.stages.transfer import L1Norm, inherit_weights, select_channels
 
@@ -87,3 +91,62 @@ def test_transfer_without_a_teacher_is_refused(digits, digits_spec) -> None:
             digits.test,
             torch.device("cpu"),
         )
+
+
+def test_bf16_autocast_and_channels_last_train_on_cpu(digits, digits_spec, teacher) -> None:
+    speed = SpeedSettings(amp="bf16", channels_last=True)
+    stage = TrainStage(
+        digits_spec,
+        TrainSettings(epochs=1, batch_size=64, transfer="kd", speed=speed),
+        digits.train,
+        digits.test,
+        torch.device("cpu"),
+        teacher=teacher.model,
+    )
+    assert stage.model.stem[0].weight.is_contiguous(memory_format=torch.channels_last)
+    images = speed.input(torch.stack([digits.test[i][0] for i in range(32)]), torch.device("cpu"))
+    with speed.autocast(torch.device("cpu")):
+        assert stage.teacher(images).dtype == torch.bfloat16
+    result = stage.fit(progress=False).result()
+    assert result.top1 > 40  # learns (chance is 10 %)
+    assert all(p.dtype == torch.float32 for p in result.model.parameters())  # master weights stay fp32
+
+
+def test_bf16_logits_agree_with_fp32(teacher, digits) -> None:
+    model, cpu = teacher.model.eval(), torch.device("cpu")
+    images = torch.stack([digits.test[i][0] for i in range(128)])
+    with torch.no_grad():
+        fp32 = model(images)
+        with SpeedSettings(amp="bf16").autocast(cpu):
+            bf16 = model(SpeedSettings(channels_last=True).input(images, cpu)).float()
+    scale = fp32.abs().max()
+    assert (bf16 - fp32).abs().max() < 0.05 * scale  # bf16 keeps 8 bits of mantissa
+    assert (bf16.argmax(1) == fp32.argmax(1)).float().mean() > 0.95
+    fp32_scores = evaluate(model, digits.test, 100, cpu)
+    bf16_scores = evaluate(model, digits.test, 100, cpu, speed=SpeedSettings(amp="bf16"))
+    assert fp32_scores["top1"] == pytest.approx(teacher.top1)
+    assert abs(bf16_scores["top1"] - fp32_scores["top1"]) < 2
+
+
+def test_loader_workers_reach_every_loader(digits_config, digits_spec, cpu) -> None:
+    data = digits_config.model_copy(update={"loader_workers": 2})
+    job = TrainJob("t", digits_spec, TrainSettings(epochs=1, batch_size=64), data, seed=0)
+    stage = job.build(cpu)
+    assert stage.loader.num_workers == 2 and stage.loader_options.workers == 2
+    assert not stage.loader.pin_memory  # pinned memory only pays with a GPU
+    search = SearchJob(digits_spec, SearchConfig(epochs=1), data, seed=0).build(cpu)
+    assert search.train_loader.num_workers == search.val_loader.num_workers == 2
+    assert job.settings.speed == SpeedSettings()  # the CPU default: fp32, contiguous, eager
+
+
+def test_compile_wraps_the_forward_but_saves_the_plain_module(digits, digits_spec, cpu) -> None:
+    stage = TrainStage(
+        digits_spec,
+        TrainSettings(epochs=1, speed=SpeedSettings(compile=True)),
+        digits.train,
+        digits.test,
+        cpu,
+    )
+    assert isinstance(stage.forward, torch._dynamo.eval_frame.OptimizedModule)
+    assert stage.forward._orig_mod is stage.model
+    assert not any(key.startswith("_orig_mod") for key in stage.state_dict()["model"])

@@ -1,0 +1,33 @@
+from dataclasses import replace
+
+import pandas as pd
+from result_records import record, slim
+
+from tasray.results.latency_section import REPORT_LATENCY_BATCH, latency_section
+from tasray.results.leaderboard import method_label
+from tasray.tas import cost
+
+
+def digits_sized(keep: float):
+    return replace(slim("cifar_resnet20", keep), in_channels=1, input_size=(8, 8))
+
+
+def test_latency_is_measured_beside_flops_for_each_methods_best_network(tmp_path) -> None:
+    rows = pd.DataFrame(
+        [
+            record("fixed-a", "fixed_ratio", 0.25, 80.0, arch=digits_sized(0.25)).to_row(),
+            record("fixed-b", "fixed_ratio", 0.5, 70.0, arch=digits_sized(0.5)).to_row(),
+            record("tas-a", "tas", 0.5, 85.0, arch=digits_sized(0.5)).to_row(),
+        ]
+    )
+    text = latency_section(rows, tmp_path, "cifar10 · cifar_resnet20", "x")
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    assert f"ms, batch {REPORT_LATENCY_BATCH}" in lines[0]
+    cells = {cols[0]: cols[1:] for cols in ([c.strip() for c in line.split("|")[1:-1]] for line in lines[2:])}
+    best = {f"{method_label('fixed_ratio')} fixed-a", f"{method_label('tas')} tas-a"}
+    assert set(cells) == {"unpruned"} | best  # the best network of each method, and the reference
+    flops, flop_ratio, ms1, ratio1, ms64, ratio64 = cells[f"{method_label('fixed_ratio')} fixed-a"]
+    assert flop_ratio == f"{100 * cost.flop_ratio(digits_sized(0.25)):.1f}%"
+    assert float(ms1) > 0 and float(ms64) > 0
+    assert cells["unpruned"][3] == cells["unpruned"][5] == "1.00"
+    assert float(ratio64) < 0.8  # a sixteenth of the FLOPs takes less time at batch 64
