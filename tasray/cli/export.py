@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 from tasray.errors import TasrayError
-from tasray.export import FORMATS, export_onnx, export_torchscript, load_pruned, save_pruned
+from tasray.export import ARCH, FORMATS, export_onnx, export_torchscript, load_pruned, save_pruned
+from tasray.pipeline import TRIALS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,19 +16,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export", help="export a trial's pruned network (TorchScript, ONNX or state_dict + arch.json)"
     )
     parser.add_argument(
-        "trial", help="a trial folder: <storage>/<experiment>/<trial_id> (model.pt, arch.json)"
+        "trial", help="a trial: <storage>/<experiment>/<trial_id> (model.pt, arch.json in _trials/)"
     )
     parser.add_argument("--format", default="torchscript", help=f"one of: {', '.join(FORMATS)}")
     parser.add_argument("--out", help="output file (a folder for state_dict); default beside the trial")
     parser.set_defaults(func=run)
 
 
+def trial_folder(trial: Path) -> Path:
+    """The folder with a trial's network: `<experiment>/_trials/<trial>`, or the path itself (a
+    folder of an older store, or any saved network)."""
+    if (trial / ARCH).is_file():
+        return trial
+    return trial.parent / TRIALS / trial.name
+
+
 def run(args: argparse.Namespace) -> int:
     if args.format not in FORMATS:
         raise TasrayError(f"--format {args.format!r}; allowed: {', '.join(FORMATS)}")
-    model = load_pruned(args.trial)
+    folder = trial_folder(Path(args.trial))
+    model = load_pruned(folder)
     suffix = {"torchscript": ".ts", "onnx": ".onnx", "state_dict": "-export"}[args.format]
-    out = Path(args.out) if args.out else Path(args.trial).with_name(Path(args.trial).name + suffix)
+    out = Path(args.out) if args.out else folder.with_name(folder.name + suffix)
     if args.format == "torchscript":
         export_torchscript(model, out)
     elif args.format == "onnx":

@@ -16,7 +16,7 @@ from tasray.cli.validate import dry_run, print_summary
 from tasray.config import load_experiment, save_resolved, teacher_key
 from tasray.results import read_results, render_leaderboard
 
-CONFIG_FILE = "config.yaml"
+CONFIG_FILE = "_config.yaml"  # beside the rows; readers of the store skip names starting with "_"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from tasray.distributed.cluster import ray_session
     from tasray.distributed.progress import ProgressView
     from tasray.distributed.sweep import run_sweep
-    from tasray.distributed.train import RayRunner
+    from tasray.distributed.train import RayRunner, ray_storage
+    from tasray.distributed.tune_metrics import StageEventFile
     from tasray.pipeline import get_teacher
 
     address = args.address or os.environ.get("RAY_ADDRESS")
@@ -53,12 +54,14 @@ def run(args: argparse.Namespace) -> int:
     with ray_session(address, args.verbose) as dashboard, ProgressView(console) as view:
         if dashboard:
             console.print(f"Ray dashboard: http://{dashboard}")
+        teacher_run = f"teacher-{teacher_key(exp)[:8]}"
+        curves = storage.join(ray_storage(exp.storage_path, exp.name), f"{teacher_run}-tensorboard")
         teacher_runner = RayRunner(
             exp.resources,
             exp.storage_path,
             exp.name,
-            f"teacher-{teacher_key(exp)[:8]}",
-            callbacks=[view.callback("teacher")],
+            teacher_run,
+            callbacks=[view.callback("teacher"), StageEventFile(curves)],
             verbose=args.verbose,
         )
         teacher = get_teacher(exp, teacher_runner)
