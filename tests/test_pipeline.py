@@ -1,9 +1,15 @@
 """The in-process pipeline: teacher cache, one TAS trial and one baseline trial to results rows."""
 
-from tasray.config import load_experiment, teacher_key
+import duckdb
+import pandas as pd
+import pyarrow.dataset as ds
+
+from tasray.cli.run import CONFIG_FILE
+from tasray.config import load_experiment, save_resolved, teacher_key
 from tasray.pipeline import TeacherCache, TrialPlan, baseline_plans, get_teacher, run_trial
 from tasray.results import ResultsStore, read_results
 from tasray.runner import LocalRunner
+from tasray.search_cache import SEARCHES
 
 SMALL = ["teacher.epochs=1", "search.epochs=1", "retrain.epochs=1", "baselines.1.num_candidates=2"]
 
@@ -28,3 +34,45 @@ def test_trials_become_rows_and_the_teacher_is_trained_once(tmp_path) -> None:
     tas = rows[1]
     assert len(tas["search_history"]) == 1 and tas["target_ratio"] == exp.search.target_ratio
     assert all(0 < r["flop_ratio"] < 1 and r["top1"] > 10 and r["teacher_top1"] == teacher.top1 for r in rows)
+    assert_readable_from_the_root(tmp_path, exp, ["fixed_ratio-0-kd", "tas-0"])
+
+
+def assert_readable_from_the_root(store, exp, trial_ids) -> None:
+    """pandas, pyarrow and duckdb read the rows from the store's root, past every other file in it."""
+    save_resolved(exp, store / exp.name / CONFIG_FILE)
+    others = [p for p in store.rglob("*") if p.is_file() and p.suffix != ".parquet"]
+    assert {"teacher.pt", "search.pt", "model.pt", "arch.json", CONFIG_FILE} <= {p.name for p in others}
+    frames = [
+        pd.read_parquet(store),
+        ds.dataset(store, format="parquet").to_table().to_pandas(),
+        duckdb.sql(f"select * from '{store}/**/*.parquet'").df(),
+    ]
+    for frame in frames:
+        assert sorted(frame["trial_id"]) == trial_ids
+
+
+class CountingRunner:
+    """A LocalRunner that counts the jobs it really runs, by job name."""
+
+    def __init__(self) -> None:
+        self.runner, self.ran = LocalRunner(progress=False), []
+
+    def run(self, job):
+        self.ran.append(job.name)
+        return self.runner.run(job)
+
+
+def test_a_transfer_grid_runs_one_search_and_one_retrain_per_transfer(tmp_path) -> None:
+    exp = load_experiment("experiments/quickstart.yaml", [*SMALL, f"storage_path={tmp_path}", "baselines=[]"])
+    runner = CountingRunner()
+    teacher = get_teacher(exp, runner)
+    transfers = ("scratch", "init", "kd")
+    plans = [TrialPlan(f"tas-{t}", "tas", exp.with_values({"retrain.transfer": t})) for t in transfers]
+    records = [run_trial(plan, teacher, runner) for plan in plans]
+    assert runner.ran == ["teacher", "search", "retrain", "retrain", "retrain"]
+    assert len({r.arch for r in records}) == 1 and [r.transfer for r in records] == ["scratch", "init", "kd"]
+    assert len(list((tmp_path / SEARCHES).iterdir())) == 1  # next to the teacher cache
+    # Another seed or another search setting is another search.
+    for values in ({"seed": 1}, {"search.lambda_cost": 1.0}):
+        run_trial(TrialPlan("tas-x", "tas", exp.with_values(values)), teacher, runner)
+    assert runner.ran.count("search") == 3
