@@ -4,9 +4,10 @@ import duckdb
 import pandas as pd
 import pyarrow.dataset as ds
 
+from tasray.cli import main
 from tasray.cli.run import CONFIG_FILE
 from tasray.config import load_experiment, save_resolved, teacher_key
-from tasray.pipeline import TeacherCache, TrialPlan, baseline_plans, get_teacher, run_trial
+from tasray.pipeline import TRIALS, TeacherCache, TrialPlan, baseline_plans, get_teacher, run_trial
 from tasray.results import ResultsStore, read_results
 from tasray.runner import LocalRunner
 from tasray.search_cache import SEARCHES
@@ -35,6 +36,9 @@ def test_trials_become_rows_and_the_teacher_is_trained_once(tmp_path) -> None:
     assert len(tas["search_history"]) == 1 and tas["target_ratio"] == exp.search.target_ratio
     assert all(0 < r["flop_ratio"] < 1 and r["top1"] > 10 and r["teacher_top1"] == teacher.top1 for r in rows)
     assert_readable_from_the_root(tmp_path, exp, ["fixed_ratio-0-kd", "tas-0"])
+    # `tasray export` takes the trial's address beside its row; the network lies in _trials/.
+    assert main(["export", str(tmp_path / exp.name / "tas-0"), "--format", "state_dict"]) == 0
+    assert (tmp_path / exp.name / TRIALS / "tas-0-export" / "model.pt").is_file()
 
 
 def assert_readable_from_the_root(store, exp, trial_ids) -> None:

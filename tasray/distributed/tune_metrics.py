@@ -36,16 +36,17 @@ class StageMetrics(TuneReportCallback):
 
 
 class StageEventFile(UserCallback):
-    """Ray Train callback for runs outside Tune: each epoch report as TensorBoard scalars in `logdir`."""
+    """Ray Train callback for runs outside Tune: each epoch report as TensorBoard scalars in `logdir`.
+
+    Each report gets an event file of its own (suffixed by its epoch), written and closed at once:
+    the callback holds no open file between reports.
+    """
 
     def __init__(self, logdir: str) -> None:
         self.logdir = logdir
-        self.writer: Any = None  # opened where the callback runs (Ray Train's controller)
 
     def after_report(self, run_context: Any, metrics: list[dict[str, Any]], checkpoint: Any) -> None:
-        if self.writer is None:
-            self.writer = SummaryWriter(self.logdir)
         epoch = int(metrics[0].get("epoch", 0))
-        for tag, value in stage_scalars(metrics[0]).items():
-            self.writer.add_scalar(tag, value, epoch)
-        self.writer.flush()
+        with SummaryWriter(self.logdir, filename_suffix=f".epoch{epoch:05d}") as writer:
+            for tag, value in stage_scalars(metrics[0]).items():
+                writer.add_scalar(tag, value, epoch)
