@@ -80,7 +80,14 @@ class PlannedSearcher(Searcher):
         if sweep.algorithm == "hyperopt" and sweep.space:
             earlier = journal.load()[: sweep.num_samples] if journal is not None else []
             given = [dict(point) for point in sweep.points_to_evaluate]
-            self.sampler = make_sampler(sweep, exp.seed, earlier + given[len(earlier) :])
+            # Replayed points draw no random numbers: a sampler seeded as before would then draw
+            # the earlier run's first random points again. Another stream per replay length.
+            seed = (
+                exp.seed
+                if not earlier
+                else int(np.random.SeedSequence([exp.seed, len(earlier)]).generate_state(1)[0])
+            )
+            self.sampler = make_sampler(sweep, seed, earlier + given[len(earlier) :])
             self.num_sampled = sweep.num_samples
         else:
             points = enumerated_points(sweep, exp.seed)

@@ -105,25 +105,28 @@ def test_a_restored_searcher_continues_where_the_saved_one_stopped(algorithm, tm
 
 
 @pytest.mark.parametrize("space", ["front", "fixed_ratio"])
-def test_a_larger_sweep_replays_the_journal_then_samples_new_points(space, tmp_path):
+@pytest.mark.parametrize("size", [1, 3])  # the new point random / modelled
+def test_a_larger_sweep_replays_the_journal_then_samples_new_points(space, size, tmp_path):
     """Whatever the order results came back in, the first n trials of a sweep of n + 1 are the n
     trials of the earlier sweep (so their rows are reused) and only the last one is new."""
     overrides = ["baselines=[]"]
     if space == "fixed_ratio":
         overrides.append("sweep.space={search.lambda_cost: {loguniform: [0.5, 4.0]}}")
     journal = SweepJournal(str(tmp_path / "points.json"))
-    earlier = PlannedSearcher(load_experiment(QUICKSTART, [*overrides, "sweep.num_samples=3"]), journal)
-    first = [earlier.suggest(f"a{i}") for i in range(3)]
-    for index in (2, 0, 1):  # completed out of order, as with concurrent trials
+    earlier = PlannedSearcher(load_experiment(QUICKSTART, [*overrides, f"sweep.num_samples={size}"]), journal)
+    first = [earlier.suggest(f"a{i}") for i in range(size)]
+    for index in reversed(range(size)):  # completed out of order, as with concurrent trials
         earlier.on_trial_complete(f"a{index}", {"top1": 60.0 + index, "flop_ratio": 0.5})
     assert journal.load() == [c["values"] for c in first]
-    larger = PlannedSearcher(load_experiment(QUICKSTART, [*overrides, "sweep.num_samples=4"]), journal)
+    larger = PlannedSearcher(
+        load_experiment(QUICKSTART, [*overrides, f"sweep.num_samples={size + 1}"]), journal
+    )
     again = []
-    for index in range(3):  # one at a time now: the sampler models results before the third
+    for index in range(size):  # one at a time now: the sampler models results before the third
         again.append(larger.suggest(f"b{index}"))
         larger.on_trial_complete(f"b{index}", {"top1": 60.0 + index, "flop_ratio": 0.5})
     assert again == first
-    new = larger.suggest("b3")
-    assert new["trial"] == "tas-003" and new["values"] not in [c["values"] for c in first]
-    assert larger.suggest("b4") == Searcher.FINISHED
-    assert len(journal.load()) == 4
+    new = larger.suggest(f"b{size}")
+    assert new["trial"] == f"tas-{size:03d}" and new["values"] not in [c["values"] for c in first]
+    assert larger.suggest("b-last") == Searcher.FINISHED
+    assert len(journal.load()) == size + 1

@@ -35,6 +35,12 @@ def curves(folder: Path) -> dict[str, list]:
     return found
 
 
+def tuner_settings(sweep: Path) -> dict:
+    """The TuneConfig and RunConfig that Tune saved for a run (what `Tuner.restore` reads)."""
+    with open(sweep / "tuner.pkl", "rb") as file:
+        return ray.cloudpickle.load(file)
+
+
 def test_a_sweep_has_per_epoch_curves_and_grows_without_retraining(local_ray, tmp_path, capsys):
     store = tmp_path / "store"
     small = [
@@ -51,12 +57,14 @@ def test_a_sweep_has_per_epoch_curves_and_grows_without_retraining(local_ray, tm
             arguments += ["--set", item]
         assert main(arguments) == 0, capsys.readouterr().err[-3000:]
 
-    run("sweep.num_samples=1")
+    run("sweep.num_samples=1", "sweep.max_concurrent=null")
     rows = store / "quickstart"
     ray_runs = store / "_ray" / "quickstart"
+    (sweep,) = ray_runs.glob("sweep-*")
+    # Unset, max_concurrent is what the cluster holds: 2 CPUs, 1 worker of 1 CPU per trial.
+    assert tuner_settings(sweep)["_tune_config"].max_concurrent_trials == 2
 
     # 1. One point per epoch of every stage, tagged by stage; the trial's last result is its score.
-    (sweep,) = ray_runs.glob("sweep-*")
     trial_curves = curves(sweep)
     (flop_ratio,) = trial_curves["search/flop_ratio"]
     assert len(flop_ratio) == SEARCH_EPOCHS and len({p.step for p in flop_ratio}) == SEARCH_EPOCHS
@@ -76,10 +84,10 @@ def test_a_sweep_has_per_epoch_curves_and_grows_without_retraining(local_ray, tm
     ]:
         assert list(frame["trial_id"]) == ["tas-000"]
 
-    # 3. One trial more, with other concurrency: only the new trial trains.
+    # 3. One trial more, with other concurrency and resources: only the new trial trains.
     first = rows / "tas-000.parquet"
     before, stage_runs = first.stat().st_mtime_ns, {p.name for p in ray_runs.iterdir()}
-    run("sweep.num_samples=2", "sweep.max_concurrent=2")
+    run("sweep.num_samples=2", "sweep.max_concurrent=1", "resources.max_failures=2")
     assert first.stat().st_mtime_ns == before
     table = read_results(rows)
     assert table.column("trial_id").to_pylist() == ["tas-000", "tas-001"]
@@ -87,3 +95,9 @@ def test_a_sweep_has_per_epoch_curves_and_grows_without_retraining(local_ray, tm
     trained = sorted(name for name in new_runs if not name.startswith(("sweep-", "points-")))
     assert [name.split("-")[-1] for name in trained] == ["retrain", "search"]
     assert all(name.startswith("tas-001-") for name in trained)
+    (grown,) = set(ray_runs.glob("sweep-*")) - {sweep}
+    settings = tuner_settings(grown)
+    assert settings["_tune_config"].max_concurrent_trials == 1
+    assert settings["_run_config"].failure_config.max_failures == 2  # trial drivers are restarted
+    values = [row["search_history"] for row in table.to_pylist()]
+    assert values[0] != values[1]  # the new trial is a new point, not the first one drawn again
