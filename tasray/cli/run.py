@@ -55,14 +55,12 @@ def run(args: argparse.Namespace) -> int:
         if dashboard:
             console.print(f"Ray dashboard: http://{dashboard}")
         teacher_run = f"teacher-{teacher_key(exp)[:8]}"
-        curves = storage.join(ray_storage(exp.storage_path, exp.name), f"{teacher_run}-tensorboard")
+        callbacks = [view.callback("teacher")]
+        if "://" not in exp.storage_path:  # TensorBoard files are written with local file I/O
+            curves = storage.join(ray_storage(exp.storage_path, exp.name), f"{teacher_run}-tensorboard")
+            callbacks.append(StageEventFile(curves))
         teacher_runner = RayRunner(
-            exp.resources,
-            exp.storage_path,
-            exp.name,
-            teacher_run,
-            callbacks=[view.callback("teacher"), StageEventFile(curves)],
-            verbose=args.verbose,
+            exp.resources, exp.storage_path, exp.name, teacher_run, callbacks=callbacks, verbose=args.verbose
         )
         teacher = get_teacher(exp, teacher_runner)
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
