@@ -1,17 +1,26 @@
 """Random search (the NAS baseline of the paper's Table 1): sample N architectures from the TAS search
 space whose FLOPs lie within (1 ± t)·R, short-train each on D_train, keep the best on D_val. The
 space is the search's, widths rounded to `search.width_multiple` included.
+
+All candidates train in one job (`CandidatesJob`, one Ray Train run), one candidate per "epoch"
+of its stage, so a restarted run continues with the next untrained candidate.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
 
 from tasray.arch import ArchSpec
+from tasray.config import DataConfig
 from tasray.errors import TasrayError
 from tasray.jobs import TrainJob, speed_settings
 from tasray.methods import METHODS, MethodContext, MethodResult
 from tasray.models.search import SearchSpace
+from tasray.stages.base import Stage
 from tasray.stages.train import TrainSettings
 from tasray.tas.cost import flop_ratio, ratio_bounds
 
@@ -50,6 +59,61 @@ def sample_specs(
     )
 
 
+@dataclass
+class CandidatesResult:
+    spec: ArchSpec  # the best candidate on D_val
+    history: list[dict[str, float]]  # one entry per candidate: candidate, flop_ratio, val_top1
+    seconds: float
+
+
+class CandidatesStage(Stage):
+    """Each epoch trains one candidate on D_train and scores it on D_val."""
+
+    name = "candidates"
+
+    def __init__(
+        self, specs: tuple[ArchSpec, ...], settings: TrainSettings, data: DataConfig, seed: int, device: Any
+    ) -> None:
+        super().__init__(len(specs))
+        self.specs, self.settings, self.data, self.seed, self.device = specs, settings, data, seed, device
+
+    def run_epoch(self, epoch: int) -> dict[str, float]:
+        spec = self.specs[epoch]
+        job = TrainJob(
+            f"candidate-{epoch:03d}", spec, self.settings, self.data, self.seed, "search_train", "search_val"
+        )
+        trained = job.build(self.device).fit(progress=False).result()
+        self.seconds += trained.seconds
+        return {"epoch": epoch, "candidate": epoch, "flop_ratio": flop_ratio(spec), "val_top1": trained.top1}
+
+    def result(self) -> CandidatesResult:
+        return candidates_result(self.specs, self.history, self.seconds)
+
+
+def candidates_result(specs: tuple[ArchSpec, ...], history: list[dict], seconds: float) -> CandidatesResult:
+    best = max(history, key=lambda h: h["val_top1"])
+    return CandidatesResult(specs[best["candidate"]], history, seconds)
+
+
+@dataclass(frozen=True)
+class CandidatesJob:
+    """Train every candidate of a random search in one job."""
+
+    worker_env: ClassVar[dict[str, str]] = {}
+
+    specs: tuple[ArchSpec, ...]
+    settings: TrainSettings
+    data: DataConfig
+    seed: int
+    name: str = "candidates"
+
+    def build(self, device: torch.device) -> CandidatesStage:
+        return CandidatesStage(self.specs, self.settings, self.data, self.seed, device)
+
+    def result_from_state(self, state: dict[str, Any]) -> CandidatesResult:
+        return candidates_result(self.specs, state["history"], state["seconds"])
+
+
 @METHODS.register("random_search")
 def random_search(context: MethodContext) -> MethodResult:
     exp, settings = context.experiment, context.baseline
@@ -67,14 +131,5 @@ def random_search(context: MethodContext) -> MethodResult:
         eval_batch_size=exp.data.eval_batch_size,
         speed=speed_settings(exp.resources),
     )
-    history, seconds, best = [], 0.0, None
-    for index, spec in enumerate(specs):
-        job = TrainJob(
-            f"candidate-{index:03d}", spec, train, exp.data, exp.seed, "search_train", "search_val"
-        )
-        result = context.runner.run(job)
-        seconds += result.seconds
-        history.append({"candidate": index, "flop_ratio": flop_ratio(spec), "val_top1": result.top1})
-        if best is None or result.top1 > best[0]:
-            best = (result.top1, spec)
-    return MethodResult(best[1], None, seconds, history)
+    found = context.runner.run(CandidatesJob(tuple(specs), train, exp.data, exp.seed))
+    return MethodResult(found.spec, None, found.seconds, found.history)

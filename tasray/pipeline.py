@@ -14,7 +14,7 @@ import torch
 
 from tasray import __version__, storage
 from tasray.arch import ArchSpec
-from tasray.config import Experiment, config_hash, dataset_geometry, teacher_key
+from tasray.config import Experiment, dataset_geometry, teacher_key, trial_key
 from tasray.export import ARCH, WEIGHTS
 from tasray.jobs import TrainJob, dataset, speed_settings
 from tasray.methods import MethodContext, MethodResult, get_method
@@ -22,11 +22,13 @@ from tasray.models.resnet import PrunedResNet
 from tasray.preflight.checkpoint import read_state_dict
 from tasray.results.schema import TrialRecord
 from tasray.runner import Runner
+from tasray.search_cache import CachedSearches, KeyLock, SearchCache
 from tasray.stages.metrics import evaluate
 from tasray.stages.train import TrainSettings
 from tasray.stages.transfer import L1Norm, select_channels
 
 TEACHERS = "_teachers"
+TRIALS = "_trials"  # beside the rows; readers of the store skip names starting with "_"
 
 
 def full_spec(exp: Experiment) -> ArchSpec:
@@ -90,8 +92,9 @@ class TeacherCache:
 
 
 def trial_model_dir(exp: Experiment, trial_id: str) -> str:
-    """Where a trial's retrained network is saved (`model.pt` + `arch.json`, for `tasray export`)."""
-    return storage.join(exp.storage_path, exp.name, trial_id)
+    """Where a trial's retrained network is saved (`model.pt` + `arch.json`, for `tasray export`):
+    `<storage>/<experiment>/_trials/<trial_id>`, out of the way of readers of the rows."""
+    return storage.join(exp.storage_path, exp.name, TRIALS, trial_id)
 
 
 def load_teacher_checkpoint(exp: Experiment, device: torch.device) -> Teacher:
@@ -217,13 +220,18 @@ def retrain_and_record(
         finished_at=datetime.now(timezone.utc),
         host=socket.gethostname(),
         tasray_version=__version__,
-        config_hash=config_hash(exp, plan.method, plan.baseline_index),
+        config_hash=trial_key(exp, plan.method, plan.baseline_index),
     )
 
 
-def run_trial(plan: TrialPlan, teacher: Teacher, runner: Runner) -> TrialRecord:
-    """Method → ArchSpec → retraining with the trial's transfer → one results row."""
+def run_trial(plan: TrialPlan, teacher: Teacher, runner: Runner, lock: KeyLock | None = None) -> TrialRecord:
+    """Method → ArchSpec → retraining with the trial's transfer → one results row.
+
+    A TAS search comes from the search cache when an earlier trial ran the same one; `lock`, shared
+    by trials that run at the same time, lets only one of them run it.
+    """
     started = datetime.now(timezone.utc)
+    runner = CachedSearches(runner, SearchCache(plan.experiment.storage_path), lock)
     return retrain_and_record(plan, find_architecture(plan, teacher, runner), teacher, runner, started)
 
 

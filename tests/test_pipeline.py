@@ -2,9 +2,16 @@
 
 from dataclasses import replace
 
-from tasray.config import load_experiment, teacher_key
+import duckdb
+import pandas as pd
+import pyarrow.dataset as ds
+
+from tasray.cli import main
+from tasray.cli.run import CONFIG_FILE
+from tasray.config import load_experiment, save_resolved, teacher_key
 from tasray.models.resnet import PrunedResNet
 from tasray.pipeline import (
+    TRIALS,
     Teacher,
     TeacherCache,
     TrialPlan,
@@ -16,6 +23,7 @@ from tasray.pipeline import (
 )
 from tasray.results import ResultsStore, read_results
 from tasray.runner import LocalRunner
+from tasray.search_cache import SEARCHES
 from tasray.stages.transfer import L1Norm, select_channels
 
 SMALL = ["teacher.epochs=2", "search.epochs=1", "retrain.epochs=2", "baselines.1.num_candidates=2"]
@@ -41,6 +49,51 @@ def test_trials_become_rows_and_the_teacher_is_trained_once(tmp_path) -> None:
     tas = rows[1]
     assert len(tas["search_history"]) == 1 and tas["target_ratio"] == exp.search.target_ratio
     assert all(0 < r["flop_ratio"] < 1 and r["top1"] > 10 and r["teacher_top1"] == teacher.top1 for r in rows)
+    assert_readable_from_the_root(tmp_path, exp, ["fixed_ratio-0-kd", "tas-0"])
+    # `tasray export` takes the trial's address beside its row; the network lies in _trials/.
+    assert main(["export", str(tmp_path / exp.name / "tas-0"), "--format", "state_dict"]) == 0
+    assert (tmp_path / exp.name / TRIALS / "tas-0-export" / "model.pt").is_file()
+
+
+def assert_readable_from_the_root(store, exp, trial_ids) -> None:
+    """pandas, pyarrow and duckdb read the rows from the store's root, past every other file in it."""
+    save_resolved(exp, store / exp.name / CONFIG_FILE)
+    others = [p for p in store.rglob("*") if p.is_file() and p.suffix != ".parquet"]
+    assert {"teacher.pt", "search.pt", "model.pt", "arch.json", CONFIG_FILE} <= {p.name for p in others}
+    frames = [
+        pd.read_parquet(store),
+        ds.dataset(store, format="parquet").to_table().to_pandas(),
+        duckdb.sql(f"select * from '{store}/**/*.parquet'").df(),
+    ]
+    for frame in frames:
+        assert sorted(frame["trial_id"]) == trial_ids
+
+
+class CountingRunner:
+    """A LocalRunner that counts the jobs it really runs, by job name."""
+
+    def __init__(self) -> None:
+        self.runner, self.ran = LocalRunner(progress=False), []
+
+    def run(self, job):
+        self.ran.append(job.name)
+        return self.runner.run(job)
+
+
+def test_a_transfer_grid_runs_one_search_and_one_retrain_per_transfer(tmp_path) -> None:
+    exp = load_experiment("experiments/quickstart.yaml", [*SMALL, f"storage_path={tmp_path}", "baselines=[]"])
+    runner = CountingRunner()
+    teacher = get_teacher(exp, runner)
+    transfers = ("scratch", "init", "kd")
+    plans = [TrialPlan(f"tas-{t}", "tas", exp.with_values({"retrain.transfer": t})) for t in transfers]
+    records = [run_trial(plan, teacher, runner) for plan in plans]
+    assert runner.ran == ["teacher", "search", "retrain", "retrain", "retrain"]
+    assert len({r.arch for r in records}) == 1 and [r.transfer for r in records] == ["scratch", "init", "kd"]
+    assert len(list((tmp_path / SEARCHES).iterdir())) == 1  # next to the teacher cache
+    # Another seed or another search setting is another search.
+    for values in ({"seed": 1}, {"search.lambda_cost": 1.0}):
+        run_trial(TrialPlan("tas-x", "tas", exp.with_values(values)), teacher, runner)
+    assert runner.ran.count("search") == 3
 
 
 def test_init_transfer_keeps_the_teachers_l1_largest_filters_for_every_method(tmp_path) -> None:

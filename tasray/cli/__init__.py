@@ -9,6 +9,7 @@ import sys
 
 from rich.console import Console
 
+from tasray import __version__
 from tasray.errors import TasrayError
 
 
@@ -16,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tasray", description="Network pruning via Transformable Architecture Search, on Ray."
     )
+    parser.add_argument("--version", action="version", version=f"tasray {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         importlib.import_module(f"{__name__}.{module.name}").register(subparsers)

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from tasray.errors import TasrayError
-from tasray.export import FORMATS, export, load_pruned
+from tasray.export import ARCH, FORMATS, export, load_pruned
+from tasray.pipeline import TRIALS
 
 SUFFIXES = {"torchscript": ".ts", "onnx": ".onnx", "state_dict": "-export"}
 
@@ -16,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export", help="export a trial's pruned network (TorchScript, ONNX or state_dict + arch.json)"
     )
     parser.add_argument(
-        "trial", help="a trial folder: <storage>/<experiment>/<trial_id> (model.pt, arch.json)"
+        "trial", help="a trial: <storage>/<experiment>/<trial_id> (model.pt, arch.json in _trials/)"
     )
     parser.add_argument("--format", default="torchscript", help=f"one of: {', '.join(FORMATS)}")
     parser.add_argument(
@@ -27,12 +28,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def trial_folder(trial: Path) -> Path:
+    """The folder with a trial's network: `<experiment>/_trials/<trial>`, or the path itself (a
+    folder of an older store, or any saved network)."""
+    if (trial / ARCH).is_file():
+        return trial
+    return trial.parent / TRIALS / trial.name
+
+
 def run(args: argparse.Namespace) -> int:
     if args.format not in FORMATS:
         raise TasrayError(f"--format {args.format!r}; allowed: {', '.join(FORMATS)}")
-    trial = Path(args.trial)
-    out = Path(args.out) if args.out else trial.with_name(trial.name + SUFFIXES[args.format])
-    model = load_pruned(trial)
+    folder = trial_folder(Path(args.trial))
+    out = Path(args.out) if args.out else folder.with_name(folder.name + SUFFIXES[args.format])
+    model = load_pruned(folder)
     written = export(model, args.format, out)
     print(f"wrote {written} ({model.spec.model}, {sum(p.numel() for p in model.parameters()):,} parameters)")
     return 0

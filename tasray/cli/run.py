@@ -19,7 +19,7 @@ from tasray.config import load_experiment, save_resolved, teacher_key
 from tasray.preflight import check_run, choose_cluster
 from tasray.results import read_results, render_leaderboard
 
-CONFIG_FILE = "config.yaml"
+CONFIG_FILE = "_config.yaml"  # beside the rows; readers of the store skip names starting with "_"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from tasray.distributed.cluster import interruptible, ray_session
     from tasray.distributed.progress import ProgressView
     from tasray.distributed.sweep import run_sweep
-    from tasray.distributed.train import RayRunner
+    from tasray.distributed.train import RayRunner, ray_storage
+    from tasray.distributed.tune_metrics import StageEventFile
     from tasray.pipeline import get_teacher
 
     # Ctrl-C must raise KeyboardInterrupt in the driver (one line, exit 130, Ray shut down), not
@@ -66,13 +67,13 @@ def run(args: argparse.Namespace) -> int:
             console.print(cluster.describe())
             if cluster.dashboard:
                 console.print(f"Ray dashboard: http://{cluster.dashboard}")
+        teacher_run = f"teacher-{teacher_key(exp)[:8]}"
+        callbacks = [view.callback("teacher")]
+        if "://" not in exp.storage_path:  # TensorBoard files are written with local file I/O
+            curves = storage.join(ray_storage(exp.storage_path, exp.name), f"{teacher_run}-tensorboard")
+            callbacks.append(StageEventFile(curves))
         teacher_runner = RayRunner(
-            exp.resources,
-            exp.storage_path,
-            exp.name,
-            f"teacher-{teacher_key(exp)[:8]}",
-            callbacks=[view.callback("teacher")],
-            verbose=args.verbose,
+            exp.resources, exp.storage_path, exp.name, teacher_run, callbacks=callbacks, verbose=args.verbose
         )
         teacher = interruptible(lambda: get_teacher(exp, teacher_runner))
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")

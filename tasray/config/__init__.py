@@ -9,7 +9,14 @@ Typical use::
 from tasray.config.errors import ConfigError
 from tasray.config.experiment import Experiment
 from tasray.config.geometry import dataset_geometry
-from tasray.config.io import config_hash, load_experiment, save_resolved, teacher_key
+from tasray.config.io import (
+    config_hash,
+    load_experiment,
+    save_resolved,
+    sweep_key,
+    teacher_key,
+    trial_key,
+)
 from tasray.config.sections import (
     DataConfig,
     FixedRatioBaseline,
@@ -39,5 +46,7 @@ __all__ = [
     "dataset_geometry",
     "load_experiment",
     "save_resolved",
+    "sweep_key",
     "teacher_key",
+    "trial_key",
 ]

@@ -31,6 +31,11 @@ class LimitError(yaml.YAMLError):
     """A document beyond the parsing bounds (too deep, too many values once aliases expand)."""
 
 
+# Experiment fields that never change a trial's row: where it is stored and run, and the trials
+# beside it (a baseline trial hashes its own baseline entry).
+NOT_TRIAL_INPUTS = {"name", "storage_path", "resources", "sweep", "baselines"}
+
+
 class ExperimentLoader(yaml.SafeLoader):
     """Safe YAML with two fixes for config files: duplicate keys are errors (PyYAML keeps the last
     one silently), and ``1e-3`` is a float (YAML 1.1 wants ``1.0e-3`` and reads ``1e-3`` as text).
@@ -223,3 +228,30 @@ def teacher_key(exp: Experiment) -> str:
     """
     data = exp.data.model_dump(mode="json", exclude=NOT_TEACHER_INPUTS)
     return config_hash(data, exp.model, exp.teacher, exp.seed)
+
+
+def _result_inputs(exp: Experiment) -> dict[str, Any]:
+    data = exp.model_dump(mode="json", exclude=NOT_TRIAL_INPUTS)
+    data["data"] = {k: v for k, v in data["data"].items() if k not in NOT_TEACHER_INPUTS}
+    return data
+
+
+def trial_key(exp: Experiment, method: str, baseline_index: int | None = None) -> str:
+    """The content hash of what determines one trial's results row (its ``config_hash``).
+
+    Resources, the sweep's size and concurrency, the other trials, loader workers and the storage
+    path are left out, so a bigger sweep or another cluster reuses every finished row.
+
+    Args:
+        exp: the trial's experiment (a TAS trial's has the sweep's values set).
+        method: the registered method name, e.g. ``tas`` or ``fixed_ratio``.
+        baseline_index: position of the trial's entry in ``exp.baselines``, None for TAS.
+    """
+    baseline = None if baseline_index is None else exp.baselines[baseline_index].model_dump(mode="json")
+    return config_hash(_result_inputs(exp), method, baseline)
+
+
+def sweep_key(exp: Experiment) -> str:
+    """The hash of what decides which trials a sweep proposes, whatever its size and concurrency."""
+    sweep = exp.sweep.model_dump(mode="json", include={"algorithm", "space", "points_to_evaluate"})
+    return config_hash(_result_inputs(exp), sweep, [b.model_dump(mode="json") for b in exp.baselines])

@@ -83,14 +83,15 @@ class SweepConfig(Section):
         algorithm: ``hyperopt`` (TPE), ``random`` (independent samples) or ``grid`` (every
             combination of the ``choice`` ranges).
         num_samples: TAS trials; for ``grid``, repeats of the whole grid.
-        max_concurrent: trials running at the same time.
+        max_concurrent: trials running at the same time; unset, as many as the cluster's CPUs
+            (and GPUs) hold at ``resources`` per trial.
         space: dotted field path under ``search.`` or ``retrain.`` → range.
         points_to_evaluate: complete points (a value for every key of space) tried first.
     """
 
     algorithm: Literal["hyperopt", "grid", "random"] = "hyperopt"
     num_samples: int = Field(1, ge=1)
-    max_concurrent: int = Field(1, ge=1)
+    max_concurrent: int | None = Field(None, ge=1)
     space: dict[str, Range] = Field(default_factory=dict)
     points_to_evaluate: list[dict[str, Any]] = Field(default_factory=list)
 

@@ -11,7 +11,7 @@ import threading
 from queue import Empty
 from typing import Any
 
-from ray.train.v2.api.callback import UserCallback
+from ray.train import UserCallback
 from ray.util.queue import Queue
 from rich.console import Console
 from rich.progress import Progress, TaskID

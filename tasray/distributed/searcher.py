@@ -1,7 +1,9 @@
-"""The trials of one sweep as a Tune `Searcher`: fixed trials first, then hyperopt's TAS samples.
+"""The trials of one sweep as a Tune `Searcher`: fixed trials first, then the sampler's TAS trials.
 
 Fixed trials are every baseline and, for ``random`` and ``grid`` sweeps, the TAS points enumerated
-here from the experiment's seed. Each suggested config carries its own stable trial id
+here from the experiment's seed (the first n points of a sweep of n + 1 are those of a sweep of n).
+A ``hyperopt`` sweep asks a model-based sampler (`make_sampler`) and records what it handed out in
+a `SweepJournal`, which a resized sweep replays first. Each suggested config carries its own stable trial id
 (``fixed_ratio-0-kd``, ``tas-000``), which names the trial's rows and its Ray Train runs.
 """
 
@@ -14,13 +16,11 @@ from typing import Any
 import numpy as np
 import ray.cloudpickle as cloudpickle
 from ray.tune.search import Searcher
-from ray.tune.search.hyperopt import HyperOptSearch
 
 from tasray.config import Experiment, Range, SweepConfig
-from tasray.distributed.space import tune_search_space
+from tasray.distributed.journal import SweepJournal
+from tasray.distributed.space import make_sampler
 from tasray.pipeline import baseline_plans
-
-METRIC, MODE = "top1", "max"
 
 
 def sample_value(rng: Range, generator: np.random.Generator) -> Any:
@@ -58,24 +58,36 @@ def tas_trial_id(variant: str, index: int) -> str:
 
 
 class PlannedSearcher(Searcher):
-    """Suggests the fixed trials, then `num_sampled` TAS trials from `sampler` (hyperopt), then stops."""
+    """Suggests the fixed trials, then `num_sampled` TAS trials from `sampler`, then stops.
 
-    def __init__(self, exp: Experiment) -> None:
-        super().__init__(metric=METRIC, mode=MODE)
+    It declares no metric to Tune: trials report per-epoch stage metrics before their final
+    top-1 and FLOP ratio, and only the sampler, on completion, needs those.
+
+    Args:
+        exp: the validated experiment.
+        journal: where a ``hyperopt`` sweep records its points, and finds an earlier run's.
+    """
+
+    def __init__(self, exp: Experiment, journal: SweepJournal | None = None) -> None:
+        super().__init__()
         self.fixed = [trial_config(p.trial_id, p.method, {}, p.baseline_index) for p in baseline_plans(exp)]
         self.variant = exp.search.variant
         sweep = exp.sweep
-        self.sampler: HyperOptSearch | None = None
+        self.sampler: Searcher | None = None
         self.num_sampled = 0
+        self.journal = journal
+        self.points: list[dict[str, Any]] = []  # what the sampler handed out, by TAS trial index
         if sweep.algorithm == "hyperopt" and sweep.space:
-            points = [dict(point) for point in sweep.points_to_evaluate] or None
-            self.sampler = HyperOptSearch(
-                space=HyperOptSearch.convert_search_space(tune_search_space(sweep)),
-                metric=METRIC,
-                mode=MODE,
-                points_to_evaluate=points,
-                random_state_seed=exp.seed,
+            earlier = journal.load()[: sweep.num_samples] if journal is not None else []
+            given = [dict(point) for point in sweep.points_to_evaluate]
+            # Replayed points draw no random numbers: a sampler seeded as before would then draw
+            # the earlier run's first random points again. Another stream per replay length.
+            seed = (
+                exp.seed
+                if not earlier
+                else int(np.random.SeedSequence([exp.seed, len(earlier)]).generate_state(1)[0])
             )
+            self.sampler = make_sampler(sweep, seed, earlier + given[len(earlier) :])
             self.num_sampled = sweep.num_samples
         else:
             points = enumerated_points(sweep, exp.seed)
@@ -105,11 +117,10 @@ class PlannedSearcher(Searcher):
             return values
         self.handed_out += 1
         self.sampled.add(trial_id)
+        self.points.append(values)
+        if self.journal is not None:
+            self.journal.save(self.points)
         return trial_config(tas_trial_id(self.variant, index), self.variant, values)
-
-    def on_trial_result(self, trial_id: str, result: dict) -> None:
-        if trial_id in self.sampled:
-            self.sampler.on_trial_result(trial_id, result)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         if trial_id in self.sampled:

@@ -1,7 +1,11 @@
-"""The `sweep` section as Ray Tune objects: a flat search space and a seeded search algorithm.
+"""The `sweep` section as Ray Tune objects: a flat search space, its objectives and a seeded sampler.
 
 Keys stay the dotted field paths of the experiment (``search.target_ratio``), so a trial applies
 its sampled config with ``exp.with_values(config)``. Building these needs no running cluster.
+
+A sweep whose space holds ``search.target_ratio`` asks where the accuracy-vs-FLOPs front lies, so
+it maximises top-1 and minimises the FLOP ratio together (Optuna's multi-objective TPE); maximising
+top-1 alone would drive R to its upper bound. With R fixed, hyperopt's TPE maximises top-1.
 """
 
 from __future__ import annotations
@@ -9,11 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from ray import tune
-from ray.tune.search import ConcurrencyLimiter, SearchAlgorithm, Searcher
-from ray.tune.search.basic_variant import BasicVariantGenerator
+from ray.tune.search import Searcher
 from ray.tune.search.hyperopt import HyperOptSearch
+from ray.tune.search.optuna import OptunaSearch
 
 from tasray.config.sweep import Range, SweepConfig
+
+RATIO_KEY = "search.target_ratio"
+SINGLE_OBJECTIVE = (["top1"], ["max"])
+FRONT_OBJECTIVES = (["top1", "flop_ratio"], ["max", "min"])
 
 
 def tune_domain(rng: Range, grid: bool) -> Any:
@@ -26,32 +34,49 @@ def tune_domain(rng: Range, grid: bool) -> Any:
 
 
 def tune_search_space(sweep: SweepConfig) -> dict[str, Any]:
-    """Flat ``{dotted path: Tune domain}``, to pass as the Tuner's ``param_space``."""
+    """Flat ``{dotted path: Tune domain}``."""
     grid = sweep.algorithm == "grid"
     return {key: tune_domain(rng, grid) for key, rng in sweep.space.items()}
 
 
-def make_search_algorithm(
-    sweep: SweepConfig, metric: str, mode: str, seed: int
-) -> Searcher | SearchAlgorithm:
-    """The seeded search algorithm of `sweep`, already limited to ``sweep.max_concurrent``.
+def objectives(sweep: SweepConfig) -> tuple[list[str], list[str]]:
+    """The trial results a sampler optimises and their directions: top-1, plus FLOP ratio ↓ with R swept."""
+    return FRONT_OBJECTIVES if RATIO_KEY in sweep.space else SINGLE_OBJECTIVE
 
-    hyperopt: ``HyperOptSearch`` (TPE) inside a ``ConcurrencyLimiter``. random, grid, and any
-    sweep with an empty space (nothing for hyperopt to model): Tune's ``BasicVariantGenerator``
-    (what Tune uses when given no algorithm), built here so that it is seeded, tries
-    ``points_to_evaluate`` first and limits concurrency itself. Pass the result as
-    ``TuneConfig(search_alg=...)`` and leave ``max_concurrent_trials`` unset.
+
+def initial_points(num_samples: int) -> int:
+    """Random trials before TPE models anything: a quarter of the budget, at least 2, at most 20
+    (hyperopt's default of 20 would make every sweep of 20 trials or fewer a random search)."""
+    return max(2, min(20, num_samples // 4))
+
+
+def make_sampler(sweep: SweepConfig, seed: int, points: list[dict[str, Any]]) -> Searcher:
+    """The seeded model-based sampler of a ``hyperopt`` sweep with a non-empty space.
 
     Args:
         sweep: the validated sweep section.
-        metric: the metric reported by trials that hyperopt optimises, e.g. ``"val_acc"``.
-        mode: ``"max"`` or ``"min"``.
         seed: the experiment's seed.
+        points: complete points suggested first, in order (the user's, or an earlier run's).
     """
-    points = [dict(point) for point in sweep.points_to_evaluate] or None
-    if sweep.algorithm == "hyperopt" and sweep.space:
-        searcher = HyperOptSearch(metric=metric, mode=mode, points_to_evaluate=points, random_state_seed=seed)
-        return ConcurrencyLimiter(searcher, max_concurrent=sweep.max_concurrent)
-    return BasicVariantGenerator(
-        points_to_evaluate=points, max_concurrent=sweep.max_concurrent, random_state=seed
+    metrics, modes = objectives(sweep)
+    startup = initial_points(sweep.num_samples)
+    space = tune_search_space(sweep)
+    if len(metrics) > 1:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        return OptunaSearch(
+            space=OptunaSearch.convert_search_space(space),
+            metric=metrics,
+            mode=modes,
+            points_to_evaluate=points or None,
+            sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup),
+        )
+    return HyperOptSearch(
+        space=HyperOptSearch.convert_search_space(space),
+        metric=metrics[0],
+        mode=modes[0],
+        points_to_evaluate=points or None,
+        n_initial_points=startup,
+        random_state_seed=seed,
     )

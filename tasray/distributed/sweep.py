@@ -1,10 +1,12 @@
 """One Ray Tune run per experiment: the TAS trials of the sweep and every baseline, side by side.
 
 Each Tune trial is a small driver (it reserves no CPU) that runs `run_trial` with a `RayRunner`, so
-its stages are TorchTrainers named after the trial id and the trial's config hash. A trial whose
-row is already in the results store with the same config hash reports that row instead of
-training again, which makes re-running a killed sweep safe: finished work is never repeated, and
-a restarted trial resumes its stages from their last checkpoints.
+its stages are TorchTrainers named after the trial id and its trial key. A trial whose row is
+already in the results store with the same trial key reports that row instead of training again,
+which makes re-running a killed or enlarged sweep safe: finished work is never repeated, and a
+restarted trial resumes its stages from their last checkpoints. Every stage's epoch reports reach
+Tune through `StageMetrics` (TensorBoard curves per stage); the last result of a trial is its
+top-1 and FLOP ratio, which the sampler receives.
 """
 
 from __future__ import annotations
@@ -14,20 +16,30 @@ import io
 import posixpath
 from typing import Any
 
+import ray
 from ray import tune
 from ray.util.queue import Queue
 
-from tasray.config import Experiment, config_hash
+from tasray.config import Experiment, config_hash, sweep_key, trial_key
+from tasray.distributed.journal import SweepJournal
+from tasray.distributed.locks import RayKeyLock
 from tasray.distributed.progress import EpochEvents
-from tasray.distributed.searcher import METRIC, MODE, PlannedSearcher
+from tasray.distributed.searcher import PlannedSearcher
 from tasray.distributed.train import RayRunner, ray_storage
+from tasray.distributed.tune_metrics import StageMetrics
 from tasray.pipeline import Teacher, TrialPlan, run_trial
 from tasray.results import ResultsStore
 
 
 def sweep_name(exp: Experiment) -> str:
-    """The Tune run's name: a changed experiment starts a new run instead of restoring an old one."""
-    return f"sweep-{config_hash(exp)[:8]}"
+    """The Tune run's name: a changed sweep (a new size too) starts a new run instead of restoring one."""
+    return f"sweep-{config_hash(sweep_key(exp), exp.sweep.num_samples)[:8]}"
+
+
+def sweep_journal(exp: Experiment) -> SweepJournal:
+    """The sampler's points, shared by every size of the same sweep."""
+    folder = ray_storage(exp.storage_path, exp.name)
+    return SweepJournal(posixpath.join(folder, f"points-{sweep_key(exp)[:8]}.json"))
 
 
 def plan_of(exp: Experiment, config: dict[str, Any]) -> TrialPlan:
@@ -36,21 +48,32 @@ def plan_of(exp: Experiment, config: dict[str, Any]) -> TrialPlan:
     return TrialPlan(config["trial"], config["method"], trial_exp, config["baseline"])
 
 
-def plan_hash(plan: TrialPlan) -> str:
-    """The config hash a trial's row carries (see `run_trial`)."""
-    return config_hash(plan.experiment, plan.method, plan.baseline_index)
+def plan_key(plan: TrialPlan) -> str:
+    """The trial key a trial's row carries (its `config_hash` column)."""
+    return trial_key(plan.experiment, plan.method, plan.baseline_index)
 
 
 def finished_row(store: ResultsStore, plan: TrialPlan) -> dict[str, Any] | None:
-    """The trial's stored row if it was produced by this very config, else None."""
+    """The trial's stored row if it was produced by this very trial, else None."""
     row = store.read_trial(plan.experiment.name, plan.trial_id)
-    return row if row is not None and row["config_hash"] == plan_hash(plan) else None
+    return row if row is not None and row["config_hash"] == plan_key(plan) else None
+
+
+def concurrent_trials(exp: Experiment) -> int:
+    """`sweep.max_concurrent`, or how many trials' workers the cluster's CPUs (and GPUs) hold at once."""
+    if exp.sweep.max_concurrent is not None:
+        return exp.sweep.max_concurrent
+    r, cluster = exp.resources, ray.cluster_resources()
+    fits = int(cluster.get("CPU", 0) // (r.num_workers * r.cpus_per_worker))
+    if r.use_gpu:
+        fits = min(fits, int(cluster.get("GPU", 0) // (r.num_workers * r.gpus_per_worker)))
+    return max(1, fits)
 
 
 def sweep_trial(
-    config: dict[str, Any], exp: Experiment, teacher: Teacher, events: Queue, verbose: bool
+    config: dict[str, Any], exp: Experiment, teacher: Teacher, events: Queue, lock: RayKeyLock, verbose: bool
 ) -> None:
-    """Tune function trainable: one trial, start to results row, reported once to Tune."""
+    """Tune function trainable: one trial, start to results row; its last result is its row's scores."""
     plan = plan_of(exp, config)
     store = ResultsStore(exp.storage_path)
     row = finished_row(store, plan)
@@ -60,11 +83,11 @@ def sweep_trial(
             exp.resources,
             exp.storage_path,
             exp.name,
-            f"{plan.trial_id}-{plan_hash(plan)[:8]}",
-            callbacks=[EpochEvents(events, plan.trial_id)],
+            f"{plan.trial_id}-{plan_key(plan)[:8]}",
+            callbacks=[EpochEvents(events, plan.trial_id), StageMetrics()],
             verbose=verbose,
         )
-        record = run_trial(plan, teacher, runner)
+        record = run_trial(plan, teacher, runner, lock.for_owner(plan.trial_id))
         store.append(record)
         row = record.to_row()
     events.put(
@@ -83,7 +106,9 @@ def sweep_trial(
 def run_sweep(exp: Experiment, teacher: Teacher, events: Queue, verbose: bool = False) -> int:
     """Run (or resume) the experiment's Tune run; returns how many trials failed."""
     trainable = tune.with_resources(
-        tune.with_parameters(sweep_trial, exp=exp, teacher=teacher, events=events, verbose=verbose),
+        tune.with_parameters(
+            sweep_trial, exp=exp, teacher=teacher, events=events, lock=RayKeyLock(), verbose=verbose
+        ),
         # The trial only drives its TorchTrainers, whose workers need the CPUs. Tune needs some
         # resource in a trial's bundle, so it asks for 1 MiB of memory instead of a CPU.
         {"cpu": 0, "memory": 2**20},
@@ -93,18 +118,18 @@ def run_sweep(exp: Experiment, teacher: Teacher, events: Queue, verbose: bool = 
     if tune.Tuner.can_restore(path):
         tuner = tune.Tuner.restore(path, trainable, resume_errored=True)
     else:
-        searcher = PlannedSearcher(exp)
+        searcher = PlannedSearcher(exp, sweep_journal(exp))
         tuner = tune.Tuner(
             trainable,
             tune_config=tune.TuneConfig(
-                search_alg=searcher,
-                metric=METRIC,
-                mode=MODE,
-                num_samples=searcher.total,
-                max_concurrent_trials=exp.sweep.max_concurrent,
+                search_alg=searcher, num_samples=searcher.total, max_concurrent_trials=concurrent_trials(exp)
             ),
             run_config=tune.RunConfig(
-                name=sweep_name(exp), storage_path=storage, verbose=1 if verbose else 0
+                name=sweep_name(exp),
+                storage_path=storage,
+                verbose=1 if verbose else 0,
+                # A trial driver that dies (its node lost) is restarted; its stages resume.
+                failure_config=tune.FailureConfig(max_failures=exp.resources.max_failures),
             ),
         )
     # Tune prints its own banner whatever the verbosity; the run's progress view replaces it.

@@ -2,38 +2,34 @@
 
 Every worker builds the stage from the job on its own device (DDP when there are several), restores
 the last checkpoint if Ray hands one over, and reports once per epoch; rank 0 attaches the stage's
-full state as the checkpoint. A run is named from a stable prefix and the job name, so running the
+full state as the checkpoint. `WorkerHook`s (installed by tests: fault injection, weight digests)
+run in the workers around each report. A run is named from a stable prefix and the job name, so running the
 same job again resumes it in place, and a finished run is answered from its saved final state.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import ray.train
-import torch.distributed as dist
-from ray.train import Checkpoint, CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+from ray.train import Checkpoint, CheckpointConfig, FailureConfig, RunConfig, ScalingConfig, UserCallback
 from ray.train.torch import TorchConfig, TorchTrainer
-from ray.train.v2.api.callback import UserCallback
-from torch import nn
 
 from tasray import storage
 from tasray.config import ResourcesConfig
 from tasray.runner import Job
-from tasray.stages.base import Stage, load_state, save_state, unwrap
+from tasray.stages.base import Stage, load_state, save_state
 from tasray.stages.search import SearchResult
 from tasray.stages.train import TrainResult
 
 RAY_DIR = "_ray"
 STATE_FILE = "state.pt"
 FINAL_FILE = "tasray_final.pt"
-# Test hook: "<epoch>:<marker file>" makes rank 0 die once after reporting that epoch.
-FAULT_ENV = "TASRAY_FAULT_AFTER_EPOCH"
 
 
 def ray_storage(storage_path: str, experiment: str) -> str:
@@ -42,48 +38,21 @@ def ray_storage(storage_path: str, experiment: str) -> str:
     return posixpath.join(root, RAY_DIR, experiment)
 
 
-def weights_digest(stage: Stage) -> str:
-    """sha256 of every module parameter of the stage: equal digests mean identical weights."""
-    digest = hashlib.sha256()
-    for name in sorted(stage.stateful):
-        module = unwrap(stage.stateful[name])
-        if isinstance(module, nn.Module):
-            for tensor in module.parameters():
-                digest.update(tensor.detach().cpu().numpy().tobytes())
-    return digest.hexdigest()
+class WorkerHook:
+    """Code that runs in every Ray Train worker around each epoch's report (tests install these)."""
 
+    def metrics(self, epoch: int, stage: Stage) -> dict[str, Any]:
+        """Extra values for this epoch's report (called on every rank, in step)."""
+        return {}
 
-def worker_report(stage: Stage, env_keys: list[str]) -> list[dict[str, Any]]:
-    """Rank, node, weights digest and the `env_keys` variables of every worker (gathered on all ranks)."""
-    context = ray.train.get_context()
-    mine = {
-        "rank": context.get_world_rank(),
-        "node_id": ray.get_runtime_context().get_node_id(),
-        "weights_sha256": weights_digest(stage),
-        "env": {key: os.environ.get(key) for key in env_keys},
-    }
-    if not (dist.is_available() and dist.is_initialized()):
-        return [mine]
-    everyone: list[Any] = [None] * dist.get_world_size()
-    dist.all_gather_object(everyone, mine)
-    return everyone
-
-
-def maybe_inject_fault(epoch: int, rank: int) -> None:
-    """Die once (a marker file remembers it) after `epoch`, when the test hook asks for it."""
-    spec = os.environ.get(FAULT_ENV)
-    if not spec or rank != 0:
-        return
-    at, _, marker = spec.partition(":")
-    if int(at) == epoch and not os.path.exists(marker):
-        Path(marker).touch()
-        ray.train.get_all_reported_checkpoints()  # die once this epoch's checkpoint is registered
-        os._exit(1)
+    def reported(self, epoch: int, stage: Stage) -> None:
+        """Called once this epoch's report and checkpoint are handed to Ray."""
 
 
 def train_loop_per_worker(config: dict[str, Any]) -> None:
     """Build the job's stage here, resume from Ray's checkpoint if any, report every epoch."""
     job: Job = config["job"]
+    hooks: Sequence[WorkerHook] = config["hooks"]
     rank = ray.train.get_context().get_world_rank()
     stage = job.build(ray.train.torch.get_device())
     checkpoint = ray.train.get_checkpoint()
@@ -93,20 +62,17 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     start_epoch = stage.epoch
 
     def report(epoch: int, metrics: dict[str, float], stage: Stage) -> None:
-        payload = {
-            **metrics,
-            "stage": job.name,
-            "epochs": stage.epochs,
-            "start_epoch": start_epoch,
-            "workers": worker_report(stage, sorted(job.worker_env)),
-        }
+        payload = {**metrics, "stage": job.name, "epochs": stage.epochs, "start_epoch": start_epoch}
+        for hook in hooks:
+            payload.update(hook.metrics(epoch, stage))
         with tempfile.TemporaryDirectory() as folder:
             saved = None
             if rank == 0:
                 save_state(stage.state_dict(), Path(folder) / STATE_FILE)
                 saved = Checkpoint.from_directory(folder)
             ray.train.report(payload, checkpoint=saved)
-        maybe_inject_fault(epoch, rank)
+        for hook in hooks:
+            hook.reported(epoch, stage)
 
     stage.fit(on_epoch=report, progress=False)
 
@@ -121,6 +87,7 @@ class RayRunner:
         prefix: what makes run names unique and stable, e.g. the trial id.
         callbacks: Ray Train callbacks, e.g. one that forwards epoch reports to a progress view.
         verbose: keep Ray Train's own INFO logs.
+        worker_hooks: run in the workers around each report (tests: faults, weight digests).
     """
 
     def __init__(
@@ -131,10 +98,12 @@ class RayRunner:
         prefix: str,
         callbacks: list[UserCallback] | None = None,
         verbose: bool = False,
+        worker_hooks: Sequence[WorkerHook] = (),
     ) -> None:
         self.resources, self.prefix, self.verbose = resources, prefix, verbose
         self.storage = ray_storage(storage_path, experiment)
         self.callbacks = callbacks or []
+        self.worker_hooks = list(worker_hooks)
 
     def run_name(self, job: Job) -> str:
         return f"{self.prefix}-{job.name}"
@@ -156,7 +125,7 @@ class RayRunner:
         per_worker = {"CPU": r.cpus_per_worker, **({"GPU": r.gpus_per_worker} if r.use_gpu else {})}
         trainer = TorchTrainer(
             train_loop_per_worker,
-            train_loop_config={"job": job},
+            train_loop_config={"job": job, "hooks": self.worker_hooks},
             torch_config=TorchConfig(backend="nccl" if r.use_gpu else "gloo"),
             scaling_config=ScalingConfig(
                 num_workers=r.num_workers, use_gpu=r.use_gpu, resources_per_worker=per_worker

@@ -113,9 +113,30 @@ def bucket_label(bucket: int) -> str:
 
 def pareto_mask(flops: np.ndarray, top1: np.ndarray) -> np.ndarray:
     """True where no other row has <= FLOPs and >= top-1 with at least one strictly better."""
-    no_worse = (flops[None, :] <= flops[:, None]) & (top1[None, :] >= top1[:, None])
-    better = (flops[None, :] < flops[:, None]) | (top1[None, :] > top1[:, None])
-    return ~np.any(no_worse & better, axis=1)
+    return ~dominated_by(flops, top1, flops, top1)
+
+
+def dominated_by(
+    flops: np.ndarray, top1: np.ndarray, other_flops: np.ndarray, other_top1: np.ndarray
+) -> np.ndarray:
+    """True for each point that one of the other points dominates (<= FLOPs, >= top-1, one strictly)."""
+    no_worse = (other_flops[None, :] <= flops[:, None]) & (other_top1[None, :] >= top1[:, None])
+    better = (other_flops[None, :] < flops[:, None]) | (other_top1[None, :] > top1[:, None])
+    return np.any(no_worse & better, axis=1)
+
+
+def hypervolume(flop_ratio: np.ndarray, top1: np.ndarray, reference: tuple[float, float]) -> float:
+    """The area of the (FLOP ratio ↓, top-1 ↑) plane that the points dominate, up to `reference`
+    (a FLOP ratio and a top-1, the worst corner); the larger, the better the front."""
+    ref_ratio, ref_top1 = reference
+    keep = (flop_ratio < ref_ratio) & (top1 > ref_top1)
+    ratios, accuracies = flop_ratio[keep], top1[keep]
+    front = pareto_mask(ratios, accuracies)
+    area, below = 0.0, ref_top1
+    for index in np.argsort(accuracies[front]):  # up the front: more top-1 costs more FLOPs
+        area += (ref_ratio - ratios[front][index]) * (accuracies[front][index] - below)
+        below = accuracies[front][index]
+    return float(area)
 
 
 def method_label(method: str) -> str:

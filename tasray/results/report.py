@@ -21,7 +21,13 @@ from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
 from tasray.results import plots
 from tasray.results.latency_section import latency_section
-from tasray.results.leaderboard import build_leaderboards, method_label
+from tasray.results.leaderboard import (
+    build_leaderboards,
+    dominated_by,
+    hypervolume,
+    method_label,
+    pareto_mask,
+)
 from tasray.results.leaderboard_render import (
     format_flops,
     format_percent,
@@ -138,7 +144,41 @@ def _published_of(rows: pd.DataFrame) -> pd.DataFrame:
 def _accuracy_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> str:
     name = f"accuracy_vs_flops-{slug}.png"
     plots.plot_accuracy_vs_flops(rows, _published_of(rows), folder / name, title)
-    return f"![accuracy vs FLOPs, {title}]({name})"
+    return f"![accuracy vs FLOPs, {title}]({name})\n\n{fronts_markdown(rows)}"
+
+
+def fronts_markdown(rows: pd.DataFrame) -> str:
+    """Each method's accuracy-vs-FLOPs front and its hypervolume, and TAS's front against the
+    baselines' points, all against one reference: FLOP ratio 1 and the lowest top-1 measured."""
+    pruned = rows[rows["method"] != "unpruned"]
+    reference = (1.0, float(pruned["top1"].min()) if len(pruned) else 0.0)
+    table_rows = []
+    for method, group in pruned.groupby("method", sort=True):
+        ratios, top1 = group["flop_ratio"].to_numpy(), group["top1"].to_numpy()
+        front = group[pareto_mask(ratios, top1)].sort_values("flop_ratio")
+        pairs = zip(front["flop_ratio"], front["top1"], strict=True)
+        points = ", ".join(f"{100 * r:.1f}% → {t:.2f}%" for r, t in pairs)
+        volume = hypervolume(ratios, top1, reference)
+        table_rows.append([method_label(method), str(len(group)), points, f"{volume:.3f}"])
+    if not table_rows:
+        return "No pruned trials."
+    headers = ["method", "trials", "front (FLOPs kept → top-1)", "hypervolume"]
+    lines = [markdown_table(headers, table_rows, [False, True, False, True])]
+    tas, baselines = pruned[pruned["method"].isin(TAS_METHODS)], pruned[~pruned["method"].isin(TAS_METHODS)]
+    if len(tas) and len(baselines):
+        tas_points = (tas["flop_ratio"].to_numpy(), tas["top1"].to_numpy())
+        base_points = (baselines["flop_ratio"].to_numpy(), baselines["top1"].to_numpy())
+        dominated = int(dominated_by(*base_points, *tas_points).sum())
+        tas_volume, base_volume = hypervolume(*tas_points, reference), hypervolume(*base_points, reference)
+        lines.append(
+            f"TAS's front: hypervolume {tas_volume:.3f} against {base_volume:.3f} for the baselines' "
+            f"points; it dominates {dominated} of {len(baselines)} baseline points."
+        )
+    lines.append(
+        f"Hypervolume: the area of (FLOP ratio, top-1 in points) a front dominates, up to FLOP ratio "
+        f"1 and top-1 {reference[1]:.2f}% (the lowest measured); larger is better."
+    )
+    return "\n\n".join(lines)
 
 
 def _trajectory_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> str:

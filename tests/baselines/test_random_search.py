@@ -31,8 +31,16 @@ def test_picks_the_candidate_with_the_best_validation_accuracy(tmp_path) -> None
     exp = load_experiment(
         "experiments/quickstart.yaml", ["baselines.1.num_candidates=2", f"storage_path={tmp_path}"]
     )
-    ctx = MethodContext(exp, full_spec(exp), None, 90.0, LocalRunner(progress=False), exp.baselines[1])
+    jobs = []
+
+    class OneRunner:  # records each job it is given
+        def run(self, job):
+            jobs.append(job.name)
+            return LocalRunner(progress=False).run(job)
+
+    ctx = MethodContext(exp, full_spec(exp), None, 90.0, OneRunner(), exp.baselines[1])
     result = random_search(ctx)
+    assert jobs == ["candidates"]  # every candidate trains inside one job (one Ray Train run)
     best = max(result.history, key=lambda h: h["val_top1"])
     assert len(result.history) == 2 and result.history[best["candidate"]] is best
     assert flop_ratio(result.spec) == pytest.approx(best["flop_ratio"])

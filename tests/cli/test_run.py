@@ -127,7 +127,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     assert "No results yet" not in done.stdout  # the closing leaderboard found the rows
     assert "✓ trial tas-001: top-1" in done.stdout and "tas-001 · search: 1 epochs done" in done.stdout
     exp = load_experiment(QUICKSTART, overrides)
-    assert load_experiment(rows / "config.yaml").model_dump() == exp.model_dump()
+    assert load_experiment(rows / "_config.yaml").model_dump() == exp.model_dump()
     assert list((store / "_ray").rglob("events.out.tfevents*"))
 
     # 3. Once more: the cached teacher is reused and no stage or trial runs again.

@@ -1,4 +1,4 @@
-"""`PlannedSearcher`: baselines and enumerated TAS points first, then hyperopt, with stable trial ids."""
+"""`PlannedSearcher`: baselines and enumerated TAS points first, then the sampler, with stable trial ids."""
 
 from pathlib import Path
 
@@ -6,6 +6,7 @@ import pytest
 from ray.tune.search import Searcher
 
 from tasray.config import load_experiment
+from tasray.distributed.journal import SweepJournal
 from tasray.distributed.searcher import PlannedSearcher, enumerated_points
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "experiments" / "quickstart.yaml"
@@ -101,3 +102,31 @@ def test_a_restored_searcher_continues_where_the_saved_one_stopped(algorithm, tm
     resumed = [restored.suggest("tune-3"), restored.suggest("tune-4"), restored.suggest("tune-5")]
     assert resumed == expected
     assert [c["trial"] for c in resumed[:2]] == ["tas-001", "tas-002"] and resumed[2] == Searcher.FINISHED
+
+
+@pytest.mark.parametrize("space", ["front", "fixed_ratio"])
+@pytest.mark.parametrize("size", [1, 3])  # the new point random / modelled
+def test_a_larger_sweep_replays_the_journal_then_samples_new_points(space, size, tmp_path):
+    """Whatever the order results came back in, the first n trials of a sweep of n + 1 are the n
+    trials of the earlier sweep (so their rows are reused) and only the last one is new."""
+    overrides = ["baselines=[]"]
+    if space == "fixed_ratio":
+        overrides.append("sweep.space={search.lambda_cost: {loguniform: [0.5, 4.0]}}")
+    journal = SweepJournal(str(tmp_path / "points.json"))
+    earlier = PlannedSearcher(load_experiment(QUICKSTART, [*overrides, f"sweep.num_samples={size}"]), journal)
+    first = [earlier.suggest(f"a{i}") for i in range(size)]
+    for index in reversed(range(size)):  # completed out of order, as with concurrent trials
+        earlier.on_trial_complete(f"a{index}", {"top1": 60.0 + index, "flop_ratio": 0.5})
+    assert journal.load() == [c["values"] for c in first]
+    larger = PlannedSearcher(
+        load_experiment(QUICKSTART, [*overrides, f"sweep.num_samples={size + 1}"]), journal
+    )
+    again = []
+    for index in range(size):  # one at a time now: the sampler models results before the third
+        again.append(larger.suggest(f"b{index}"))
+        larger.on_trial_complete(f"b{index}", {"top1": 60.0 + index, "flop_ratio": 0.5})
+    assert again == first
+    new = larger.suggest(f"b{size}")
+    assert new["trial"] == f"tas-{size:03d}" and new["values"] not in [c["values"] for c in first]
+    assert larger.suggest("b-last") == Searcher.FINISHED
+    assert len(journal.load()) == size + 1

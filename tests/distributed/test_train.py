@@ -7,9 +7,10 @@ import ray
 import torch
 import torch.distributed as dist
 from ray.cluster_utils import Cluster
+from worker_hooks import DieOnceAfter, WorkerProbe
 
 from tasray.config import load_experiment
-from tasray.distributed.train import FAULT_ENV, STATE_FILE, RayRunner
+from tasray.distributed.train import STATE_FILE, RayRunner
 from tasray.jobs import SEARCH_WORKER_ENV, SearchJob
 from tasray.pipeline import full_spec, teacher_job
 from tasray.runner import LocalRunner
@@ -40,7 +41,8 @@ def test_search_on_two_nodes_keeps_both_ranks_identical(two_nodes, tmp_path):
     overrides = [f"storage_path={tmp_path}", "search.epochs=2", "resources.num_workers=2"]
     exp = load_experiment(QUICKSTART, overrides)
     job = SearchJob(full_spec(exp), exp.search, exp.data, exp.seed)
-    result = RayRunner(exp.resources, exp.storage_path, exp.name, "two-nodes").fit(job)
+    probe = WorkerProbe(sorted(job.worker_env))
+    result = RayRunner(exp.resources, exp.storage_path, exp.name, "two-nodes", worker_hooks=[probe]).fit(job)
     workers = sorted(result.metrics["workers"], key=lambda w: w["rank"])
     assert [w["rank"] for w in workers] == [0, 1]
     alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
@@ -57,16 +59,8 @@ def test_killed_worker_resumes_from_its_last_checkpoint(two_nodes, tmp_path):
     overrides = [f"storage_path={tmp_path}", "teacher.epochs=3", "resources.max_failures=1"]
     exp = load_experiment(QUICKSTART, overrides)
     job = teacher_job(exp)
-    # The hook reaches the Train workers through this driver's job-wide runtime environment.
-    ray.shutdown()
-    ray.init(
-        address=two_nodes.address, log_to_driver=False, runtime_env={"env_vars": {FAULT_ENV: f"1:{marker}"}}
-    )  # rank 0 dies once, after epoch 1
-    try:
-        result = RayRunner(exp.resources, exp.storage_path, exp.name, "fault").fit(job)
-    finally:
-        ray.shutdown()
-        ray.init(address=two_nodes.address, log_to_driver=False)
+    fault = DieOnceAfter(1, marker)  # rank 0 dies once, after epoch 1
+    result = RayRunner(exp.resources, exp.storage_path, exp.name, "fault", worker_hooks=[fault]).fit(job)
     assert marker.exists()  # rank 0 did die after epoch 1
     assert result.metrics["start_epoch"] == 2 and result.metrics["epoch"] == 2
     state = final_state(result)

@@ -11,7 +11,7 @@ from result_records import record
 from rich.console import Console
 
 from tasray.errors import TasrayError
-from tasray.results.leaderboard import build_leaderboards, flop_bucket, pareto_mask
+from tasray.results.leaderboard import build_leaderboards, dominated_by, flop_bucket, hypervolume, pareto_mask
 from tasray.results.leaderboard_render import (
     format_flops,
     leaderboard_csv,
@@ -134,3 +134,13 @@ def test_empty_table_prints_a_message() -> None:
     console = Console(record=True, file=io.StringIO())
     render_leaderboard(SCHEMA.empty_table(), console)
     assert console.export_text().strip() == "No results yet."
+
+
+def test_hypervolume_is_the_area_the_front_dominates_up_to_the_reference() -> None:
+    ratios = np.array([0.5, 0.7, 0.6, 1.2])
+    top1 = np.array([90.0, 92.0, 89.0, 95.0])  # (0.6, 89) is dominated; (1.2, 95) lies past the reference
+    # (1 - 0.5) · (90 - 88) + (1 - 0.7) · (92 - 90)
+    assert hypervolume(ratios, top1, (1.0, 88.0)) == pytest.approx(1.6)
+    assert hypervolume(ratios[:1], top1[:1], (1.0, 88.0)) == pytest.approx(1.0)
+    assert hypervolume(ratios, top1, (0.4, 88.0)) == 0.0
+    assert list(dominated_by(ratios, top1, ratios[:2], top1[:2])) == [False, False, True, False]

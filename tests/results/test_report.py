@@ -107,3 +107,16 @@ def test_a_failing_figure_leaves_no_partial_report(tmp_path: Path, store_root: P
     with pytest.raises(RuntimeError, match="plot failed"):
         write_report(store_root, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_report_lists_each_methods_front_and_tass_hypervolume(report: Path) -> None:
+    text = report.read_text()
+    accuracy = text.split("## Accuracy vs. FLOPs")[1].split("\n## ")[0]
+    resnet20 = accuracy.split("### cifar10 · cifar_resnet20")[1].split("###")[0]
+    assert "| method | trials | front (FLOPs kept → top-1) | hypervolume |" in resnet20
+    for label in ("TAS", "TAS (D)", "fixed ratio"):
+        assert f"| {label} |" in resnet20
+    # tas-r5 keeps as many FLOPs as the fixed-ratio net with a better top-1: it dominates it.
+    assert "it dominates 1 of 1 baseline points" in resnet20
+    tas_volume, base_volume = re.search(r"hypervolume ([\d.]+) against ([\d.]+)", resnet20).groups()
+    assert float(tas_volume) > float(base_volume) == 0.0  # the baseline is the lowest top-1: the reference

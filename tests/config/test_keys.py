@@ -1,0 +1,46 @@
+"""Content keys: a trial's key covers what determines its row and nothing else."""
+
+from pathlib import Path
+
+from tasray.config import load_experiment, sweep_key, teacher_key, trial_key
+
+QUICKSTART = Path(__file__).resolve().parents[2] / "experiments" / "quickstart.yaml"
+
+
+def test_the_trial_key_ignores_where_and_beside_what_a_trial_runs(tmp_path):
+    exp = load_experiment(QUICKSTART)
+    elsewhere = load_experiment(
+        QUICKSTART,
+        [
+            f"storage_path={tmp_path}",
+            "resources.num_workers=4",
+            "resources.max_failures=3",
+            "sweep.num_samples=9",
+            "sweep.max_concurrent=3",
+            "data.loader_workers=2",
+            "baselines=[]",
+        ],
+    )
+    assert trial_key(exp, "tas") == trial_key(elsewhere, "tas")
+    assert sweep_key(exp.model_copy(update={"baselines": []})) == sweep_key(elsewhere)
+    assert teacher_key(exp) == teacher_key(elsewhere)
+
+
+def test_the_trial_key_changes_with_what_determines_a_row():
+    exp = load_experiment(QUICKSTART)
+    keys = {
+        trial_key(exp, "tas"),
+        trial_key(exp, "tas_w"),
+        trial_key(exp.with_values({"search.target_ratio": 0.45}), "tas"),
+        trial_key(exp.with_values({"retrain.transfer": "init"}), "tas"),
+        trial_key(exp.with_values({"seed": 1}), "tas"),
+        trial_key(exp.with_values({"data.batch_size": 32}), "tas"),
+        trial_key(exp, "fixed_ratio", 0),
+        trial_key(exp.with_values({"baselines.0.criterion": "random"}), "fixed_ratio", 0),
+        trial_key(exp, "random_search", 1),
+    }
+    assert len(keys) == 9
+    # A baseline's key depends on its own entry, not on the others or on the sweep.
+    fewer = exp.with_values({"baselines": [exp.baselines[0].model_dump()]})
+    assert trial_key(fewer, "fixed_ratio", 0) == trial_key(exp, "fixed_ratio", 0)
+    assert sweep_key(exp) != sweep_key(exp.with_values({"sweep.algorithm": "random"}))
