@@ -100,6 +100,16 @@ def describe_baseline(exp: Experiment, index: int) -> str:
     return f"{baseline.method} ({how}), retrain {baseline.transfer}"
 
 
+def describe_sampler(exp: Experiment) -> str:
+    """The sweep's sampler as `tasray.distributed.space.make_sampler` builds it."""
+    sweep = exp.sweep
+    if sweep.algorithm != "hyperopt" or not sweep.space:
+        return sweep.algorithm
+    if "search.target_ratio" in sweep.space:
+        return "Optuna multi-objective TPE (top-1 ↑, FLOP ratio ↓)"
+    return "hyperopt TPE (top-1 ↑)"
+
+
 def describe_arch_steps(exp: Experiment) -> str:
     """Architecture steps of one search: one per D_train batch (D_train is half the training set)."""
     images = train_images(exp.data)
@@ -143,7 +153,7 @@ def dry_run(exp: Experiment, check_data: bool = True) -> DryRunSummary:
         ),
         arch_steps=describe_arch_steps(exp),
         retrain=f"{exp.retrain.transfer}, {epochs(exp.retrain.epochs)}",
-        sweep_algorithm=exp.sweep.algorithm,
+        sweep_algorithm=describe_sampler(exp),
         space={key: rng.describe() for key, rng in exp.sweep.space.items()},
         tas_trials=exp.sweep.num_tas_trials,
         baselines=tuple(describe_baseline(exp, i) for i in range(len(exp.baselines))),

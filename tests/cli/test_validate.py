@@ -199,3 +199,13 @@ def test_trial_count_of_a_repeated_grid(tmp_path):
     )
     summary = dry_run(load_experiment(path))
     assert (summary.tas_trials, len(summary.baselines), summary.total_trials) == (6, 2, 8)
+
+
+def test_validate_names_the_sampler_and_the_architecture_steps(tmp_path, capsys) -> None:
+    assert main(["validate", "experiments/quickstart.yaml"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Optuna multi-objective TPE" in out  # the quickstart sweeps R
+    assert "architecture steps │ 96 (8 epochs × 12 batches), Adam lr 0.312" in out
+    fixed_r = "sweep.space={search.lambda_cost: {loguniform: [0.5, 4.0]}}"
+    assert main(["validate", "experiments/quickstart.yaml", "--set", fixed_r]) == 0
+    assert "hyperopt TPE (top-1 ↑)" in capsys.readouterr().out
