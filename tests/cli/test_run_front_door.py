@@ -92,7 +92,11 @@ def interrupt_when(config: Path, cwd: Path, marker: str, delay: float) -> subpro
     time.sleep(delay)
     sent = time.monotonic()
     driver.send_signal(signal.SIGINT)
-    out, err = driver.communicate(timeout=120)
+    try:
+        out, err = driver.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(driver.pid, signal.SIGKILL)  # never leave a training run behind a failed test
+        raise
     assert time.monotonic() - sent < 60
     time.sleep(3)
     assert session_processes(driver.pid) == [], "Ray processes outlived the interrupted driver"
