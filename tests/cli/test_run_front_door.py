@@ -43,7 +43,7 @@ def tiny_project(folder: Path, teacher: str) -> Path:
         "data: {name: npz, root: data/tiny.npz, batch_size: 32, eval_batch_size: 64}\n"
         "model: {name: cifar_resnet20}\n"
         f"teacher: {teacher}\n"
-        "search: {variant: tas_w, epochs: 1}\nretrain: {epochs: 1, transfer: scratch}\n"
+        "search: {variant: tas_w, epochs: 1}\nretrain: {epochs: 40, transfer: scratch}\n"
     )
     return config
 
