@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"would run on {target.describe()}")
         return 0
     # Imported here so that validation and --dry-run stay fast and never start Ray.
-    from tasray.distributed.cluster import interruptible, ray_session
+    from tasray.distributed.cluster import ray_session
     from tasray.distributed.progress import ProgressView
     from tasray.distributed.sweep import run_sweep
     from tasray.distributed.train import RayRunner, ray_storage
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         teacher_runner = RayRunner(
             exp.resources, exp.storage_path, exp.name, teacher_run, callbacks=callbacks, verbose=args.verbose
         )
-        teacher = interruptible(lambda: get_teacher(exp, teacher_runner))
+        teacher = get_teacher(exp, teacher_runner)
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
         config_file = save_resolved(exp, storage.join(exp.storage_path, exp.name, CONFIG_FILE))
         console.print(f"resolved config: {config_file}")

@@ -8,11 +8,9 @@ waiting forever. Ray is always shut down on the way out, Ctrl-C included.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
 
 import ray
 
@@ -20,8 +18,6 @@ from tasray.config import ResourcesConfig
 from tasray.errors import TasrayError
 from tasray.preflight.checkpoint import first_line
 from tasray.preflight.cluster import ClusterTarget, check_resources
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -92,28 +88,3 @@ def ray_session(
         yield info
     finally:
         ray.shutdown()
-
-
-def interruptible(call: Callable[[], T]) -> T:
-    """`call()` in a helper thread, so Ctrl-C raises KeyboardInterrupt here, on the main thread.
-
-    Ray Train's ``fit()`` on the main thread installs its own SIGINT handler, which aborts the run
-    and exits the process with status 0; from another thread it installs none.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return call()
-    outcome: dict[str, object] = {}
-
-    def target() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as err:  # handed to the main thread below
-            outcome["error"] = err
-
-    thread = threading.Thread(target=target, name="tasray-ray-call", daemon=True)
-    thread.start()
-    while thread.is_alive():
-        thread.join(0.2)
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["value"]  # type: ignore[return-value]

@@ -77,6 +77,19 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     stage.fit(on_epoch=report, progress=False)
 
 
+class CallerInterruptedTrainer(TorchTrainer):
+    """A TorchTrainer whose `fit()` leaves Ctrl-C to its caller.
+
+    On the main thread, Ray Train's `fit()` installs a SIGINT handler that aborts the run and exits
+    the process with status 0. Without it Ctrl-C raises KeyboardInterrupt out of `fit()`, like any
+    blocking Ray call, so `tasray run` prints one line, shuts Ray down and exits with 130; a re-run
+    resumes from the last checkpoint.
+    """
+
+    def _register_sigint_handler(self, controller) -> None:  # Ray Train's hook (train/v2)
+        return None
+
+
 class RayRunner:
     """Runs each job as a TorchTrainer named `<prefix>-<job name>` under `<storage>/_ray/<experiment>`.
 
@@ -123,7 +136,7 @@ class RayRunner:
         r = self.resources
         env = {key: os.environ.get(key, value) for key, value in job.worker_env.items()}  # user's wins
         per_worker = {"CPU": r.cpus_per_worker, **({"GPU": r.gpus_per_worker} if r.use_gpu else {})}
-        trainer = TorchTrainer(
+        trainer = CallerInterruptedTrainer(
             train_loop_per_worker,
             train_loop_config={"job": job, "hooks": self.worker_hooks},
             torch_config=TorchConfig(backend="nccl" if r.use_gpu else "gloo"),
