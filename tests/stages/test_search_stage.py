@@ -7,6 +7,7 @@ learning rate that lets α and β move as far as the paper's 1e-3 does over its 
 import pytest
 import torch
 
+from tasray.arch import ArchSpec
 from tasray.config import SearchConfig
 from tasray.jobs import SearchJob
 from tasray.stages.search import architecture_lr, temperature
@@ -47,6 +48,35 @@ def test_the_result_is_the_best_validating_in_band_epoch(digits_config, digits_s
     if banded:
         assert chosen["val_top1"] == max(h["val_top1"] for h in banded)
     assert count_flops(result.spec) == chosen["flops"]
+
+
+def test_an_epoch_ending_out_of_band_keeps_its_latest_in_band_argmax(digits_config, digits_spec):
+    """A narrow band the argmax steps around (R = 0.444, λ_cost 0.61, |I| = 3: a quickstart trial
+    whose 8 epoch ends all missed before the epoch looked at its steps)."""
+    stage = SearchJob(
+        digits_spec,
+        SearchConfig(epochs=8, target_ratio=0.444, lambda_cost=0.61, num_selected=3),
+        digits_config,
+        seed=1,
+    ).build(torch.device("cpu"))
+    derive, seen = stage.network.derive_arch, []
+    stage.network.derive_arch = lambda: seen.append(derive()) or seen[-1]
+    full, low, high = count_flops(digits_spec), 0.444 * 0.95, 0.444 * 1.05
+    fallbacks = 0
+    for epoch in range(stage.epochs):
+        seen.clear()
+        stage.history.append(stage.run_epoch(epoch))
+        *steps, end = seen  # one argmax per architecture step, then the epoch's end
+        banded = [a for a in steps if low <= count_flops(a) / full <= high]
+        chosen = stage.archs[-1]
+        if low <= count_flops(end) / full <= high or not banded:
+            assert chosen == end.to_dict()
+        else:
+            assert chosen == banded[-1].to_dict()
+            fallbacks += 1
+        assert stage.history[-1]["flops"] == count_flops(ArchSpec.from_dict(chosen))
+    assert fallbacks >= 1  # the case under test happened
+    assert stage.result().in_band
 
 
 def test_architecture_adam_uses_the_authors_betas(digits_config, digits_spec):
