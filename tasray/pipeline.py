@@ -15,11 +15,12 @@ import torch
 from tasray import __version__, storage
 from tasray.arch import ArchSpec
 from tasray.config import Experiment, dataset_geometry, teacher_key, trial_key
+from tasray.errors import TasrayError
 from tasray.export import ARCH, WEIGHTS
 from tasray.jobs import TrainJob, dataset, speed_settings
 from tasray.methods import MethodContext, MethodResult, get_method
 from tasray.models.resnet import PrunedResNet
-from tasray.preflight.checkpoint import read_state_dict
+from tasray.preflight.checkpoint import first_line, read_state_dict
 from tasray.results.schema import TrialRecord
 from tasray.runner import Runner
 from tasray.search_cache import CachedSearches, KeyLock, SearchCache
@@ -73,12 +74,19 @@ class TeacherCache:
         return storage.join(self.storage_path, TEACHERS, key, "teacher.pt")
 
     def load(self, key: str) -> Teacher | None:
-        blob = storage.load_object(self._file(key))
-        if blob is None:
-            return None
-        model = PrunedResNet(ArchSpec.from_dict(blob["spec"]))
-        model.load_state_dict(blob["state"])
-        return Teacher(model.spec, model.eval(), blob["top1"], blob["top5"], blob["seconds"])
+        file = self._file(key)
+        try:
+            blob = storage.load_object(file)
+            if blob is None:
+                return None
+            model = PrunedResNet(ArchSpec.from_dict(blob["spec"]))
+            model.load_state_dict(blob["state"])
+            return Teacher(model.spec, model.eval(), blob["top1"], blob["top5"], blob["seconds"])
+        except Exception as err:  # a damaged file: name it, rather than retrain a teacher unasked
+            raise TasrayError(
+                f"the cached teacher {file} is unreadable ({first_line(err)}); "
+                "delete it to train the teacher again"
+            ) from None
 
     def save(self, key: str, teacher: Teacher) -> None:
         blob = {

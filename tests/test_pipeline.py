@@ -5,10 +5,13 @@ from dataclasses import replace
 import duckdb
 import pandas as pd
 import pyarrow.dataset as ds
+import pytest
+import torch
 
 from tasray.cli import main
 from tasray.cli.run import CONFIG_FILE
 from tasray.config import load_experiment, save_resolved, teacher_key
+from tasray.errors import TasrayError
 from tasray.models.resnet import PrunedResNet
 from tasray.pipeline import (
     TRIALS,
@@ -53,6 +56,26 @@ def test_trials_become_rows_and_the_teacher_is_trained_once(tmp_path) -> None:
     # `tasray export` takes the trial's address beside its row; the network lies in _trials/.
     assert main(["export", str(tmp_path / exp.name / "tas-0"), "--format", "state_dict"]) == 0
     assert (tmp_path / exp.name / TRIALS / "tas-0-export" / "model.pt").is_file()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong weights"])
+def test_a_damaged_cached_teacher_is_named_not_a_traceback(tmp_path, damage) -> None:
+    exp = load_experiment("experiments/quickstart.yaml", [f"storage_path={tmp_path}"])
+    cache, key = TeacherCache(str(tmp_path)), teacher_key(exp)
+    model = PrunedResNet(full_spec(exp))
+    cache.save(key, Teacher(model.spec, model, 50.0, 90.0, 1.0))
+    file = tmp_path / "_teachers" / key / "teacher.pt"
+    if damage == "garbage":
+        file.write_bytes(b"not a checkpoint")
+    elif damage == "truncated":
+        file.write_bytes(file.read_bytes()[:1000])
+    else:
+        blob = torch.load(file, weights_only=False)
+        blob["state"].pop(next(iter(blob["state"])))
+        torch.save(blob, file)
+    with pytest.raises(TasrayError, match=f"cached teacher {file} is unreadable .*delete it") as caught:
+        get_teacher(exp, LocalRunner(progress=False))
+    assert "\n" not in str(caught.value)
 
 
 def assert_readable_from_the_root(store, exp, trial_ids) -> None:
