@@ -1,6 +1,7 @@
 """Which epoch's architecture a search returns (the end of the authors' `search-transformable.py`).
 
-Every epoch derives an architecture (the argmax of α and β) and scores the super-network on D_val.
+Every epoch derives an architecture (the argmax of α and β; see `SearchStage.epoch_architecture`)
+and scores the super-network on D_val.
 The search keeps the best-scoring epoch whose FLOP ratio lies in the band (1 ± t)·R. When no epoch
 does, it falls back to the epoch closest to R and says so (`in_band = False`), rather than returning
 the last argmax whatever its size.
