@@ -72,6 +72,13 @@ def session_processes(session: int) -> list[str]:
     return names
 
 
+def sigint_as_in_a_terminal() -> None:
+    """A terminal's foreground command gets SIGINT's default action. A command run in the background
+    of a non-interactive shell (`bash .ci/run &`) inherits SIGINT ignored, and so would the driver:
+    Python keeps an ignored SIGINT ignored, and the interrupt would never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_when(config: Path, cwd: Path, marker: str, delay: float) -> subprocess.CompletedProcess:
     """Run the command, send SIGINT `delay` s after `marker` appears on stdout, and wait for it."""
     driver = subprocess.Popen(
@@ -82,6 +89,7 @@ def interrupt_when(config: Path, cwd: Path, marker: str, delay: float) -> subpro
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=sigint_as_in_a_terminal,
     )
     lines = []
     for line in driver.stdout:
