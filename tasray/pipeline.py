@@ -15,12 +15,12 @@ import torch
 from tasray import __version__, storage
 from tasray.arch import ArchSpec
 from tasray.config import Experiment, dataset_geometry, teacher_key, trial_key
-from tasray.errors import TasrayError
 from tasray.export import ARCH, WEIGHTS
 from tasray.jobs import TrainJob, dataset, speed_settings
+from tasray.keyed_cache import KeyedCache
 from tasray.methods import MethodContext, MethodResult, get_method
 from tasray.models.resnet import PrunedResNet
-from tasray.preflight.checkpoint import first_line, read_state_dict
+from tasray.preflight.checkpoint import read_state_dict
 from tasray.results.schema import TrialRecord
 from tasray.runner import Runner
 from tasray.search_cache import CachedSearches, KeyLock, SearchCache
@@ -64,39 +64,24 @@ def teacher_job(exp: Experiment) -> TrainJob:
     return TrainJob("teacher", full_spec(exp), settings, d, exp.seed)
 
 
-class TeacherCache:
+class TeacherCache(KeyedCache[Teacher]):
     """Trained teachers under `<storage>/_teachers/<teacher_key>/`, shared by every trial and run."""
 
-    def __init__(self, storage_path: str) -> None:
-        self.storage_path = storage_path
+    what, folder, file_name, redo = "teacher", TEACHERS, "teacher.pt", "train the teacher again"
 
-    def _file(self, key: str) -> str:
-        return storage.join(self.storage_path, TEACHERS, key, "teacher.pt")
-
-    def load(self, key: str) -> Teacher | None:
-        file = self._file(key)
-        try:
-            blob = storage.load_object(file)
-            if blob is None:
-                return None
-            model = PrunedResNet(ArchSpec.from_dict(blob["spec"]))
-            model.load_state_dict(blob["state"])
-            return Teacher(model.spec, model.eval(), blob["top1"], blob["top5"], blob["seconds"])
-        except Exception as err:  # a damaged file: name it, rather than retrain a teacher unasked
-            raise TasrayError(
-                f"the cached teacher {file} is unreadable ({first_line(err)}); "
-                "delete it to train the teacher again"
-            ) from None
-
-    def save(self, key: str, teacher: Teacher) -> None:
-        blob = {
+    def encode(self, teacher: Teacher) -> dict[str, Any]:
+        return {
             "spec": teacher.spec.to_dict(),
             "state": teacher.state(),
             "top1": teacher.top1,
             "top5": teacher.top5,
             "seconds": teacher.seconds,
         }
-        storage.save_object(self._file(key), blob)
+
+    def decode(self, blob: dict[str, Any]) -> Teacher:
+        model = PrunedResNet(ArchSpec.from_dict(blob["spec"]))
+        model.load_state_dict(blob["state"])
+        return Teacher(model.spec, model.eval(), blob["top1"], blob["top5"], blob["seconds"])
 
 
 def trial_model_dir(exp: Experiment, trial_id: str) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
-from tasray import storage
 from tasray.arch import ArchSpec
 from tasray.config import config_hash
 from tasray.config.io import NOT_TEACHER_INPUTS
 from tasray.jobs import SearchJob
+from tasray.keyed_cache import KeyedCache
 from tasray.runner import Job, Runner
 from tasray.stages.search import SearchResult
 from tasray.stages.train import TrainResult
@@ -37,23 +37,16 @@ class KeyLock(Protocol):
     def hold(self, key: str) -> contextlib.AbstractContextManager[None]: ...
 
 
-class SearchCache:
+class SearchCache(KeyedCache[SearchResult]):
     """Finished searches under `<storage>/_searches/<search_key>/`, shared by every trial and run."""
 
-    def __init__(self, storage_path: str) -> None:
-        self.storage_path = storage_path
+    what, folder, file_name, redo = "search", SEARCHES, "search.pt", "run the search again"
 
-    def _file(self, key: str) -> str:
-        return storage.join(self.storage_path, SEARCHES, key, "search.pt")
+    def encode(self, result: SearchResult) -> dict[str, Any]:
+        return {**vars(result), "spec": result.spec.to_dict()}
 
-    def load(self, key: str) -> SearchResult | None:
-        blob = storage.load_object(self._file(key))
-        if blob is None:
-            return None
+    def decode(self, blob: dict[str, Any]) -> SearchResult:
         return SearchResult(**{**blob, "spec": ArchSpec.from_dict(blob["spec"])})
-
-    def save(self, key: str, result: SearchResult) -> None:
-        storage.save_object(self._file(key), {**vars(result), "spec": result.spec.to_dict()})
 
 
 class CachedSearches:

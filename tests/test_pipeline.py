@@ -26,7 +26,8 @@ from tasray.pipeline import (
 )
 from tasray.results import ResultsStore, read_results
 from tasray.runner import LocalRunner
-from tasray.search_cache import SEARCHES
+from tasray.search_cache import SEARCHES, SearchCache
+from tasray.stages.search import SearchResult
 from tasray.stages.transfer import L1Norm, select_channels
 
 SMALL = ["teacher.epochs=2", "search.epochs=1", "retrain.epochs=2", "baselines.1.num_candidates=2"]
@@ -76,6 +77,19 @@ def test_a_damaged_cached_teacher_is_named_not_a_traceback(tmp_path, damage) -> 
     with pytest.raises(TasrayError, match=f"cached teacher {file} is unreadable .*delete it") as caught:
         get_teacher(exp, LocalRunner(progress=False))
     assert "\n" not in str(caught.value)
+
+
+def test_a_damaged_cached_search_is_named_not_a_traceback(tmp_path) -> None:
+    spec = full_spec(load_experiment("experiments/quickstart.yaml", []))
+    cache = SearchCache(str(tmp_path))
+    cache.save("k", SearchResult(spec, [], 1.0, 0, True))
+    assert cache.load("k") == SearchResult(spec, [], 1.0, 0, True)
+    file = tmp_path / SEARCHES / "k" / "search.pt"
+    file.write_bytes(file.read_bytes()[:100])
+    with pytest.raises(
+        TasrayError, match=f"cached search {file} is unreadable .*delete it to run the search"
+    ):
+        cache.load("k")
 
 
 def assert_readable_from_the_root(store, exp, trial_ids) -> None:
