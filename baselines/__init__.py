@@ -1,5 +1,2 @@
-"""Baseline pruning methods (paper Table 1), registered in `tasray.methods.METHODS` on import."""
-
-from baselines import fixed_ratio, random_search
-
-__all__ = ["fixed_ratio", "random_search"]
+"""Baseline pruning methods (paper Table 1); each module registers its method in
+`tasray.methods.METHODS` (listed in `tasray.methods.registry.BUILTIN_MODULES`)."""

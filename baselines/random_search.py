@@ -1,6 +1,6 @@
 """Random search (the NAS baseline of the paper's Table 1): sample N architectures from the TAS search
-space whose FLOPs lie within (1 ± t)·R, short-train each on D_train, keep the best on D_val. The
-space is the search's, widths rounded to `search.width_multiple` included.
+space whose cost ratio (`search.cost`) lies within (1 ± t)·R, short-train each on D_train, keep the
+best on D_val. The space is the search's, widths rounded to `search.width_multiple` included.
 
 All candidates train in one job (`CandidatesJob`, one Ray Train run), one candidate per "epoch"
 of its stage, so a restarted run continues with the next untrained candidate.
@@ -10,21 +10,39 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
+from pydantic import Field
 
-from tasray.arch import ArchSpec
-from tasray.config import DataConfig
+from tasray.config import BaselineSection, DataConfig
+from tasray.costs import Cost
+from tasray.engine.jobs import TrainJob
+from tasray.engine.settings import search_space
 from tasray.errors import TasrayError
-from tasray.jobs import TrainJob, speed_settings
-from tasray.methods import METHODS, MethodContext, MethodResult
+from tasray.methods.context import MethodContext, MethodResult
+from tasray.methods.registry import Method, register_method
 from tasray.models.search import SearchSpace
+from tasray.spec.arch import ArchSpec
 from tasray.stages.base import Stage
 from tasray.stages.train import TrainSettings
-from tasray.tas.cost import flop_ratio, ratio_bounds
+from tasray.tas.cost_loss import ratio_bounds
 
 MAX_TRIES = 20_000
+
+
+class RandomSearchConfig(BaselineSection):
+    """'Random Search' (Table 1): sample architectures near R, short-train each, keep the best.
+
+    Args:
+        method: ``random_search``.
+        num_candidates: architectures sampled and short-trained.
+        train_epochs: epochs of short training per candidate.
+    """
+
+    method: Literal["random_search"] = "random_search"
+    num_candidates: int = Field(10, ge=1)
+    train_epochs: int = Field(1, ge=1)
 
 
 def sample_spec(full: ArchSpec, space: SearchSpace, rng: random.Random) -> ArchSpec:
@@ -42,19 +60,19 @@ def sample_spec(full: ArchSpec, space: SearchSpace, rng: random.Random) -> ArchS
 
 
 def sample_specs(
-    full: ArchSpec, space: SearchSpace, count: int, target: float, tolerance: float, seed: int
+    full: ArchSpec, space: SearchSpace, cost: Cost, count: int, target: float, tolerance: float, seed: int
 ) -> list[ArchSpec]:
-    """`count` distinct architectures within the FLOP bounds, by bounded rejection sampling."""
+    """`count` distinct architectures within the cost bounds, by bounded rejection sampling."""
     rng, low_high = random.Random(seed), ratio_bounds(target, tolerance)
     found: dict[ArchSpec, None] = {}
     for _ in range(MAX_TRIES):
         spec = sample_spec(full, space, rng)
-        if low_high[0] <= flop_ratio(spec) <= low_high[1]:
+        if low_high[0] <= cost.ratio(spec) <= low_high[1]:
             found[spec] = None
             if len(found) == count:
                 return list(found)
     raise TasrayError(
-        f"random_search found {len(found)} of {count} architectures with FLOP ratio in "
+        f"random_search found {len(found)} of {count} architectures with {cost.label} ratio in "
         f"[{low_high[0]:.3f}, {low_high[1]:.3f}] after {MAX_TRIES} samples; widen search.tolerance"
     )
 
@@ -62,7 +80,7 @@ def sample_specs(
 @dataclass
 class CandidatesResult:
     spec: ArchSpec  # the best candidate on D_val
-    history: list[dict[str, float]]  # one entry per candidate: candidate, flop_ratio, val_top1
+    history: list[dict[str, float]]  # one entry per candidate: candidate, val_top1
     seconds: float
 
 
@@ -84,7 +102,7 @@ class CandidatesStage(Stage):
         )
         trained = job.build(self.device).fit(progress=False).result()
         self.seconds += trained.seconds
-        return {"epoch": epoch, "candidate": epoch, "flop_ratio": flop_ratio(spec), "val_top1": trained.top1}
+        return {"epoch": epoch, "candidate": epoch, "val_top1": trained.top1}
 
     def result(self) -> CandidatesResult:
         return candidates_result(self.specs, self.history, self.seconds)
@@ -114,22 +132,27 @@ class CandidatesJob:
         return candidates_result(self.specs, state["history"], state["seconds"])
 
 
-@METHODS.register("random_search")
 def random_search(context: MethodContext) -> MethodResult:
     exp, settings = context.experiment, context.baseline
-    s = exp.search
-    space = SearchSpace(tuple(s.width_ratios), s.min_depth, s.num_selected, "tas", s.width_multiple)
     specs = sample_specs(
-        context.full_spec, space, settings.num_candidates, settings.target_ratio, s.tolerance, exp.seed
+        context.full_spec,
+        search_space(exp.search, variant="tas"),
+        context.cost,
+        settings.num_candidates,
+        settings.target_ratio,
+        exp.search.tolerance,
+        exp.seed,
     )
-    train = TrainSettings(
-        epochs=settings.train_epochs,
-        lr=exp.retrain.lr,
-        momentum=exp.retrain.momentum,
-        weight_decay=exp.retrain.weight_decay,
-        batch_size=exp.data.batch_size,
-        eval_batch_size=exp.data.eval_batch_size,
-        speed=speed_settings(exp.resources),
-    )
-    found = context.runner.run(CandidatesJob(tuple(specs), train, exp.data, exp.seed))
+    job = CandidatesJob(tuple(specs), context.train_settings(settings.train_epochs), exp.data, exp.seed)
+    found = context.runner.run(job)
     return MethodResult(found.spec, None, found.seconds, found.history)
+
+
+def describe(config: RandomSearchConfig) -> str:
+    epochs = "1 epoch" if config.train_epochs == 1 else f"{config.train_epochs} epochs"
+    return f"R = {config.target_ratio:g}, {config.num_candidates} candidates × {epochs}"
+
+
+register_method(
+    Method("random_search", random_search, "random search", config=RandomSearchConfig, describe=describe)
+)

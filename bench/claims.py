@@ -29,10 +29,10 @@ from rich.console import Console
 from rich.table import Table
 
 from tasray.config import Experiment
-from tasray.pipeline import TrialPlan, find_architecture, get_teacher, retrain_and_record
+from tasray.engine.pipeline import TrialPlan, find_architecture, get_teacher, retrain_and_record
+from tasray.engine.runner import LocalRunner
 from tasray.results import ResultsStore
 from tasray.results.schema import TrialRecord
-from tasray.runner import LocalRunner
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10-subset.npz"
 TRANSFERS = ("scratch", "kd")

@@ -25,11 +25,11 @@ import torch
 
 from baselines.fixed_ratio import fixed_ratio_spec
 from baselines.random_search import sample_specs
-from tasray.arch import ArchSpec
 from tasray.config.sections import DEFAULT_WIDTH_MULTIPLE
-from tasray.latency import interleaved_latency
+from tasray.costs.flops import flop_ratio
+from tasray.costs.timing import interleaved_latency
 from tasray.models.search import SearchSpace
-from tasray.tas.cost import flop_ratio
+from tasray.spec.arch import ArchSpec
 
 
 @dataclass(frozen=True)

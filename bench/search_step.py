@@ -7,7 +7,7 @@ of the unpruned network on A and B with the same SGD settings (`sgd_cosine`).
 Times come from one process that alternates plain and search iterations and takes the median of
 each, so that drifts of a noisy machine hit both alike. Peak memory comes from one process per mode
 (peak RSS above the RSS after imports and a warm-up, or peak CUDA memory), so that each peak is its own.
-Each process gets the environment `tasray run` gives that kind of job (`tasray.jobs`).
+Each process gets the environment `tasray run` gives that kind of job (`tasray.engine.jobs`).
 
     python bench/search_step.py [--models cifar_resnet56 cifar_resnet20] [--batch 64] [--device cpu]
 
@@ -45,9 +45,9 @@ def build_steps(model: str, batch: int, size: int, device: str) -> dict[str, Cal
     import torch
     from torch.utils.data import TensorDataset
 
-    from tasray.arch import ArchSpec
     from tasray.config.sections import SearchConfig
     from tasray.models import create_model
+    from tasray.spec.arch import ArchSpec
     from tasray.stages.optim import sgd_cosine
     from tasray.stages.search import SearchStage
 
@@ -135,8 +135,8 @@ def peak_memory(mode: str, model: str, batch: int, size: int, device: str, iters
 
 def job_env(mode: str) -> dict[str, str]:
     """The environment tasray gives the processes of `mode`: the search's small oneDNN cache (see
-    `tasray.jobs.SEARCH_WORKER_ENV`); variables already set here win, as under `tasray run`."""
-    from tasray.jobs import SEARCH_WORKER_ENV
+    `tasray.engine.jobs.SEARCH_WORKER_ENV`); variables already set here win, as under `tasray run`."""
+    from tasray.engine.jobs import SEARCH_WORKER_ENV
 
     return {**(SEARCH_WORKER_ENV if mode == "search" else {}), **os.environ}
 
@@ -175,7 +175,7 @@ def main() -> None:
     memory = "peak CUDA MiB" if args.device.startswith("cuda") else "peak RSS MiB"
     allocator = os.environ.get("LD_PRELOAD") or "the C library's malloc"
     print(f"batch {args.batch}, {args.size}x{args.size}x3, device {args.device}, {args.iters} iterations")
-    from tasray.jobs import SEARCH_WORKER_ENV
+    from tasray.engine.jobs import SEARCH_WORKER_ENV
 
     search_env = job_env("search")
     print(f"allocator: {allocator}")

@@ -1,6 +1,6 @@
 import pytest
 
-from tasray.arch import ArchSpec, ArchSpecError
+from tasray.spec.arch import ArchSpec, ArchSpecError
 
 
 def test_json_round_trip(tmp_path) -> None:

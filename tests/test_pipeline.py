@@ -9,11 +9,9 @@ import pytest
 import torch
 
 from tasray.cli import main
-from tasray.cli.run import CONFIG_FILE
 from tasray.config import load_experiment, save_resolved, teacher_key
-from tasray.errors import TasrayError
-from tasray.models.resnet import PrunedResNet
-from tasray.pipeline import (
+from tasray.distributed.driver import CONFIG_FILE
+from tasray.engine.pipeline import (
     TRIALS,
     Teacher,
     TeacherCache,
@@ -24,9 +22,11 @@ from tasray.pipeline import (
     retrain_job,
     run_trial,
 )
+from tasray.engine.runner import LocalRunner
+from tasray.engine.search_cache import SEARCHES, SearchCache
+from tasray.errors import TasrayError
+from tasray.models.resnet import PrunedResNet
 from tasray.results import ResultsStore, read_results
-from tasray.runner import LocalRunner
-from tasray.search_cache import SEARCHES, SearchCache
 from tasray.stages.search import SearchResult
 from tasray.stages.transfer import L1Norm, select_channels
 

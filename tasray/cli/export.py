@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tasray.engine.pipeline import TRIALS
 from tasray.errors import TasrayError
-from tasray.export import ARCH, FORMATS, export, load_pruned
-from tasray.pipeline import TRIALS
+from tasray.io.export import ARCH, FORMATS, export, load_pruned
 
 SUFFIXES = {"torchscript": ".ts", "onnx": ".onnx", "state_dict": "-export"}
 

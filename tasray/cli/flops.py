@@ -11,13 +11,13 @@ from pathlib import Path
 
 from rich.table import Table
 
-from tasray.arch import ArchSpec
 from tasray.cli import output_console
+from tasray.costs.flops import count_flops, count_params, flop_ratio
+from tasray.costs.timing import interleaved_latency
+from tasray.engine.runner import default_device
 from tasray.errors import TasrayError
-from tasray.latency import interleaved_latency
 from tasray.models.resnet import default_input_size
-from tasray.runner import default_device
-from tasray.tas.cost import count_flops, count_params, flop_ratio
+from tasray.spec.arch import ArchSpec
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from tasray.cli import output_console
+from tasray.costs import COSTS
 from tasray.errors import TasrayError
 from tasray.results.leaderboard import SORT_KEYS, check_choice
 from tasray.results.leaderboard_render import FORMATS, print_leaderboard
@@ -28,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--sort", default="top1", help=f"order inside FLOP buckets: {', '.join(SORT_KEYS)} (default top1)"
     )
     parser.add_argument(
+        "--cost",
+        default="flops",
+        help=f"the cost whose ratio buckets the rows: {', '.join(COSTS.names())} (default flops)",
+    )
+    parser.add_argument(
         "--format", default="table", dest="fmt", help=f"output format: {', '.join(FORMATS)} (default table)"
     )
     parser.set_defaults(func=run)
@@ -37,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     # Check the flags before touching the store, so a typo fails fast and the same way.
     check_choice(args.sort, list(SORT_KEYS), "sort column")
     check_choice(args.fmt, FORMATS, "format")
+    check_choice(args.cost, COSTS.names(), "cost")
     if "://" not in args.path and not Path(args.path).exists():
         raise TasrayError(f"{args.path}: no such results folder (give the storage_path of a run)")
     table = read_results(args.path)
@@ -44,5 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if table.num_rows == 0:
         console.print(f"No results under {args.path} yet (run `tasray run EXPERIMENT.yaml`).")
         return 0
-    print_leaderboard(table, console, args.fmt, data_set=args.data_set, model=args.model, sort=args.sort)
+    print_leaderboard(
+        table, console, args.fmt, data_set=args.data_set, model=args.model, sort=args.sort, cost=args.cost
+    )
     return 0

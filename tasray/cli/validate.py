@@ -8,20 +8,20 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from tasray.arch import ArchSpec
 from tasray.cli import add_overrides_argument
-from tasray.config import ConfigError, Experiment, dataset_geometry, load_experiment
+from tasray.config import Experiment, dataset_geometry, load_experiment
 from tasray.config.geometry import Geometry, train_images
-from tasray.config.sections import FixedRatioBaseline
+from tasray.costs import COSTS
+from tasray.costs.flops import count_flops
+from tasray.engine.settings import search_settings
+from tasray.methods import METHODS
 from tasray.models import create_model
 from tasray.preflight import check_inputs
-from tasray.stages.search import architecture_lr
-from tasray.tas.cost import count_flops
+from tasray.spec.arch import ArchSpec
 
 
 @dataclass(frozen=True)
@@ -63,41 +63,16 @@ class DryRunSummary:
         return self.tas_trials + len(self.baselines)
 
 
-def check_data_exists(exp: Experiment) -> None:
-    """Files and folders the experiment reads exist and hold what it needs (`tasray.preflight`)."""
-    data, root = exp.data, Path(exp.data.root or "")
-    if data.name == "npz" and not root.is_file():
-        raise ConfigError(f"data.root = {data.root!r}: no such .npz file")
-    needs_dir = data.name == "imagenet" or (data.name.startswith("cifar") and data.root and not data.download)
-    if needs_dir and not root.is_dir():
-        hint = "" if data.name == "imagenet" else " (set data.download: true to fetch it)"
-        raise ConfigError(f"data.root = {data.root!r}: no such directory{hint}")
-    checkpoint = exp.teacher.checkpoint
-    if checkpoint and not Path(checkpoint).is_file():
-        raise ConfigError(f"teacher.checkpoint = {checkpoint!r}: no such file")
-    check_inputs(exp)
-
-
 def epochs(count: int) -> str:
     return f"{count} epoch" if count == 1 else f"{count} epochs"
 
 
 def describe_baseline(exp: Experiment, index: int) -> str:
-    """One line on what a baseline trial does."""
+    """One line on what a baseline trial does, in its method's words."""
     baseline = exp.baselines[index]
-    if isinstance(baseline, FixedRatioBaseline):
-        target = (
-            f"keep {baseline.keep_ratio:g} of each layer"
-            if baseline.keep_ratio is not None
-            else f"R = {baseline.target_ratio:g}"
-        )
-        how = f"{baseline.criterion} filters, {target}"
-    else:
-        how = (
-            f"R = {baseline.target_ratio:g}, {baseline.num_candidates} candidates × "
-            f"{epochs(baseline.train_epochs)}"
-        )
-    return f"{baseline.method} ({how}), retrain {baseline.transfer}"
+    method = METHODS.get(baseline.method)
+    how = f" ({method.describe(baseline)})" if method.describe else ""
+    return f"{baseline.method}{how}, retrain {baseline.transfer}"
 
 
 def describe_sampler(exp: Experiment) -> str:
@@ -106,7 +81,7 @@ def describe_sampler(exp: Experiment) -> str:
     if sweep.algorithm != "hyperopt" or not sweep.space:
         return sweep.algorithm
     if "search.target_ratio" in sweep.space:
-        return "Optuna multi-objective TPE (top-1 ↑, FLOP ratio ↓)"
+        return f"Optuna multi-objective TPE (top-1 ↑, {COSTS.get(exp.search.cost).label} ratio ↓)"
     return "hyperopt TPE (top-1 ↑)"
 
 
@@ -119,7 +94,7 @@ def describe_arch_steps(exp: Experiment) -> str:
     per_epoch = math.ceil(images // 2 / batch)
     return (
         f"{search.epochs * per_epoch:,} ({epochs(search.epochs)} × {per_epoch} batches), "
-        f"Adam lr {architecture_lr(search, per_epoch):.3g}"
+        f"Adam lr {search_settings(search).arch.rate(search.epochs * per_epoch):.3g}"
     )
 
 
@@ -135,7 +110,7 @@ def dry_run(exp: Experiment, check_data: bool = True) -> DryRunSummary:
         ConfigError: a missing data set or checkpoint, or an unreadable npz file.
     """
     if check_data:
-        check_data_exists(exp)
+        check_inputs(exp)
     in_channels, size, num_classes = geometry = dataset_geometry(exp.data)
     model = create_model(exp.model.name, num_classes, in_channels, size)
     spec = ArchSpec.full(exp.model.name, num_classes, in_channels, size)
@@ -148,7 +123,8 @@ def dry_run(exp: Experiment, check_data: bool = True) -> DryRunSummary:
         flops=count_flops(spec),
         params=sum(p.numel() for p in model.parameters()),
         search=(
-            f"{search.variant}, R = {search.target_ratio:g}, λ_cost = {search.lambda_cost:g}, "
+            f"{search.variant}, R = {search.target_ratio:g} of {COSTS.get(search.cost).label}, "
+            f"λ_cost = {search.lambda_cost:g}, "
             f"|I| = {search.num_selected}, {epochs(search.epochs)}"
         ),
         arch_steps=describe_arch_steps(exp),

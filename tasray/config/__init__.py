@@ -18,10 +18,9 @@ from tasray.config.io import (
     trial_key,
 )
 from tasray.config.sections import (
+    BaselineSection,
     DataConfig,
-    FixedRatioBaseline,
     ModelConfig,
-    RandomSearchBaseline,
     ResourcesConfig,
     RetrainConfig,
     SearchConfig,
@@ -30,12 +29,11 @@ from tasray.config.sections import (
 from tasray.config.sweep import Range, SweepConfig
 
 __all__ = [
+    "BaselineSection",
     "ConfigError",
     "DataConfig",
     "Experiment",
-    "FixedRatioBaseline",
     "ModelConfig",
-    "RandomSearchBaseline",
     "Range",
     "ResourcesConfig",
     "RetrainConfig",

@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from tasray.config.baselines import Baseline
 from tasray.config.errors import Problem, config_error, describe, field_error, show
 from tasray.config.paths import set_path
 from tasray.config.sections import (
-    Baseline,
     DataConfig,
     ModelConfig,
     ResourcesConfig,
@@ -21,7 +21,7 @@ from tasray.config.sections import (
     TeacherConfig,
 )
 from tasray.config.sweep import SweepConfig
-from tasray.family import FAMILIES
+from tasray.spec.family import FAMILIES
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
 # The name becomes a directory under storage_path, so it must be a safe path component, short

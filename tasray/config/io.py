@@ -13,10 +13,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from tasray import storage
 from tasray.config.errors import ConfigError
 from tasray.config.experiment import Experiment, validate_experiment
 from tasray.config.paths import set_path
+from tasray.io import storage
 
 # Data fields that change how data is fetched or evaluated, not the weights a teacher learns.
 NOT_TEACHER_INPUTS = {"download", "loader_workers", "eval_batch_size"}

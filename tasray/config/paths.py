@@ -11,7 +11,8 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
-from tasray.config.errors import ConfigError, union_member, unwrap
+from tasray.config.baselines import baseline_model
+from tasray.config.errors import ConfigError, unwrap
 
 
 def set_path(data: dict[str, Any], path: str, value: Any, root: type[BaseModel]) -> None:
@@ -69,5 +70,5 @@ def _list_item(node: Any, part: str, path: str, where: str, annotation: Any) -> 
         raise ConfigError(f"{path}: {where} has {len(node)} items; {part!r} is not an index of one")
     item = node[int(part)]
     item_type, _ = unwrap(get_args(annotation)[0], ())
-    member = union_member(item_type, item.get("method")) if isinstance(item, dict) else None
+    member = baseline_model(item.get("method")) if isinstance(item, dict) else None
     return member or item_type, item

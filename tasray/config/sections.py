@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tasray.config.errors import field_error
-from tasray.family import FAMILIES
+from tasray.costs import COSTS
+from tasray.spec.family import FAMILIES
 
 Fraction = Annotated[float, Field(gt=0, le=1)]
 """A ratio in (0, 1], such as a FLOP target R or a kept-channel fraction."""
@@ -124,8 +125,10 @@ class SearchConfig(Section):
 
     Args:
         variant: ``tas`` searches width and depth, ``tas_w`` width only, ``tas_d`` depth only.
+        cost: what R is a ratio of, for the search and every baseline: a registered cost
+            (``flops``: multiply-accumulates, the paper's).
         epochs: search epochs (600 on CIFAR, 120 on ImageNet).
-        target_ratio: R, FLOPs of the pruned net / FLOPs of the unpruned net.
+        target_ratio: R, cost of the pruned net / cost of the unpruned net.
         lambda_cost: weight of the cost loss (Eq. 7).
         num_selected: |I|, candidates sampled per layer (Eq. 4). 1 is rejected: the
             renormalised probability is then constantly 1 and α gets no gradient (Sec. 4.2).
@@ -152,6 +155,7 @@ class SearchConfig(Section):
     """
 
     variant: Literal["tas", "tas_w", "tas_d"] = "tas"
+    cost: str = "flops"
     epochs: int = Field(600, gt=0)
     target_ratio: Fraction = 0.5
     lambda_cost: NonNegativeFloat = 2.0
@@ -178,6 +182,13 @@ class SearchConfig(Section):
         if len(set(ratios)) != len(ratios):
             raise ValueError("must not contain duplicates")
         return sorted(ratios)
+
+    @field_validator("cost")
+    @classmethod
+    def _registered_cost(cls, name: str) -> str:
+        if name not in COSTS:
+            raise ValueError(f"must be one of {', '.join(COSTS.names())}")
+        return name
 
     @model_validator(mode="after")
     def _tau_order(self) -> SearchConfig:
@@ -211,54 +222,20 @@ class RetrainConfig(Section):
     weight_decay: NonNegativeFloat = 5e-4
 
 
-class FixedRatioBaseline(Section):
-    """'Pre-defined' pruning (Table 1): keep the same fraction of filters in every layer.
+class BaselineSection(Section):
+    """The fields every ``baselines:`` entry has; each method's own config model (registered with
+    the method, `tasray.methods.registry`) adds the rest.
 
     Args:
-        method: ``fixed_ratio``.
+        method: a registered baseline method, e.g. ``fixed_ratio``.
         transfer: how the pruned net is trained (see ``retrain.transfer``).
-        target_ratio: FLOP ratio R to reach; unset means the experiment's search.target_ratio.
-        keep_ratio: the kept fraction of every layer's filters, instead of a FLOP target.
-        criterion: which filters to keep: largest ``l1`` norm, or ``random``.
-        width_multiple: kept widths are rounded to multiples of this; unset means the
-            experiment's search.width_multiple.
+        target_ratio: cost ratio R to reach (of ``search.cost``); unset means the experiment's
+            search.target_ratio.
     """
 
-    method: Literal["fixed_ratio"]
+    method: str
     transfer: Transfer = "kd"
     target_ratio: Fraction | None = None
-    keep_ratio: Fraction | None = None
-    criterion: Literal["l1", "random"] = "l1"
-    width_multiple: int | None = Field(None, ge=1)
-
-    @model_validator(mode="after")
-    def _one_target(self) -> FixedRatioBaseline:
-        if self.target_ratio is not None and self.keep_ratio is not None:
-            raise field_error(
-                "keep_ratio", self.keep_ratio, "give either keep_ratio or target_ratio, not both"
-            )
-        return self
-
-
-class RandomSearchBaseline(Section):
-    """'Random Search' (Table 1): sample architectures near R, short-train each, keep the best.
-
-    Args:
-        method: ``random_search``.
-        transfer: how the chosen net is trained (see ``retrain.transfer``).
-        target_ratio: FLOP ratio R; unset means the experiment's search.target_ratio.
-        num_candidates: architectures sampled and short-trained.
-        train_epochs: epochs of short training per candidate.
-    """
-
-    method: Literal["random_search"]
-    transfer: Transfer = "kd"
-    target_ratio: Fraction | None = None
-    num_candidates: int = Field(10, ge=1)
-    train_epochs: int = Field(1, ge=1)
-
-
-Baseline = Annotated[FixedRatioBaseline | RandomSearchBaseline, Field(discriminator="method")]
 
 
 class ResourcesConfig(Section):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tasray import storage
+from tasray.io import storage
 
 
 class SweepJournal:

@@ -16,9 +16,10 @@ from ray.util.queue import Queue
 from rich.console import Console
 from rich.progress import Progress, TaskID
 
+from tasray.costs import COSTS
 from tasray.stages.progress import epoch_columns, metrics_text
 
-SHOWN = ("loss", "top1", "val_top1", "flop_ratio")  # sent to the driver; τ is in the search history
+SHOWN = ("loss", "top1", "val_top1", "cost_ratio")  # sent to the driver; τ is in the search history
 
 
 class EpochEvents(UserCallback):
@@ -94,10 +95,11 @@ class ProgressView:
         done = " (finished in an earlier run)" if event["resumed"] else ""
         self.console.print(
             f"[green]✓[/green] trial {event['trial']}{done}: top-1 {top1:.2f}%  "
-            f"FLOPs {100 * event['flop_ratio']:.1f}%  (best top-1 so far {self.best:.2f}%)"
+            f"{COSTS.get(event['cost']).label} {100 * event['cost_ratio']:.1f}%  "
+            f"(best top-1 so far {self.best:.2f}%)"
         )
         if event.get("in_band") is False:
             self.console.print(
-                f"[yellow]⚠ trial {event['trial']}: no search epoch ended inside the FLOP band "
+                f"[yellow]⚠ trial {event['trial']}: no search epoch ended inside the band "
                 "(1 ± t)·R; kept the epoch closest to R[/yellow]"
             )

@@ -20,7 +20,7 @@ from ray.tune.search import Searcher
 from tasray.config import Experiment, Range, SweepConfig
 from tasray.distributed.journal import SweepJournal
 from tasray.distributed.space import make_sampler
-from tasray.pipeline import baseline_plans
+from tasray.engine.pipeline import baseline_plans
 
 
 def sample_value(rng: Range, generator: np.random.Generator) -> Any:
@@ -61,7 +61,7 @@ class PlannedSearcher(Searcher):
     """Suggests the fixed trials, then `num_sampled` TAS trials from `sampler`, then stops.
 
     It declares no metric to Tune: trials report per-epoch stage metrics before their final
-    top-1 and FLOP ratio, and only the sampler, on completion, needs those.
+    top-1 and cost ratio, and only the sampler, on completion, needs those.
 
     Args:
         exp: the validated experiment.

@@ -3,8 +3,8 @@
 Keys stay the dotted field paths of the experiment (``search.target_ratio``), so a trial applies
 its sampled config with ``exp.with_values(config)``. Building these needs no running cluster.
 
-A sweep whose space holds ``search.target_ratio`` asks where the accuracy-vs-FLOPs front lies, so
-it maximises top-1 and minimises the FLOP ratio together (Optuna's multi-objective TPE); maximising
+A sweep whose space holds ``search.target_ratio`` asks where the accuracy-vs-cost front lies, so
+it maximises top-1 and minimises the cost ratio together (Optuna's multi-objective TPE); maximising
 top-1 alone would drive R to its upper bound. With R fixed, hyperopt's TPE maximises top-1.
 """
 
@@ -21,7 +21,7 @@ from tasray.config.sweep import Range, SweepConfig
 
 RATIO_KEY = "search.target_ratio"
 SINGLE_OBJECTIVE = (["top1"], ["max"])
-FRONT_OBJECTIVES = (["top1", "flop_ratio"], ["max", "min"])
+FRONT_OBJECTIVES = (["top1", "cost_ratio"], ["max", "min"])
 
 
 def tune_domain(rng: Range, grid: bool) -> Any:
@@ -40,7 +40,7 @@ def tune_search_space(sweep: SweepConfig) -> dict[str, Any]:
 
 
 def objectives(sweep: SweepConfig) -> tuple[list[str], list[str]]:
-    """The trial results a sampler optimises and their directions: top-1, plus FLOP ratio ↓ with R swept."""
+    """The trial results a sampler optimises and their directions: top-1, plus cost ratio ↓ with R swept."""
     return FRONT_OBJECTIVES if RATIO_KEY in sweep.space else SINGLE_OBJECTIVE
 
 

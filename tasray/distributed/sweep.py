@@ -6,7 +6,7 @@ already in the results store with the same trial key reports that row instead of
 which makes re-running a killed or enlarged sweep safe: finished work is never repeated, and a
 restarted trial resumes its stages from their last checkpoints. Every stage's epoch reports reach
 Tune through `StageMetrics` (TensorBoard curves per stage); the last result of a trial is its
-top-1 and FLOP ratio, which the sampler receives.
+top-1 and cost ratio, which the sampler receives.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tasray.distributed.progress import EpochEvents
 from tasray.distributed.searcher import PlannedSearcher
 from tasray.distributed.train import RayRunner, ray_storage
 from tasray.distributed.tune_metrics import StageMetrics
-from tasray.pipeline import Teacher, TrialPlan, run_trial
+from tasray.engine.pipeline import Teacher, TrialPlan, run_trial
 from tasray.results import ResultsStore
 
 
@@ -95,12 +95,13 @@ def sweep_trial(
             "kind": "trial",
             "trial": plan.trial_id,
             "top1": row["top1"],
-            "flop_ratio": row["flop_ratio"],
+            "cost": row["cost"],
+            "cost_ratio": row["cost_ratio"],
             "in_band": row.get("in_band"),
             "resumed": resumed,
         }
     )
-    tune.report({"top1": row["top1"], "top5": row["top5"], "flop_ratio": row["flop_ratio"]})
+    tune.report({"top1": row["top1"], "top5": row["top5"], "cost_ratio": row["cost_ratio"]})
 
 
 def run_sweep(exp: Experiment, teacher: Teacher, events: Queue, verbose: bool = False) -> int:

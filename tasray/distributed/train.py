@@ -20,9 +20,9 @@ import ray.train
 from ray.train import Checkpoint, CheckpointConfig, FailureConfig, RunConfig, ScalingConfig, UserCallback
 from ray.train.torch import TorchConfig, TorchTrainer
 
-from tasray import storage
 from tasray.config import ResourcesConfig
-from tasray.runner import Job
+from tasray.engine.runner import Job
+from tasray.io import storage
 from tasray.stages.base import Stage, load_state, save_state
 from tasray.stages.search import SearchResult
 from tasray.stages.train import TrainResult

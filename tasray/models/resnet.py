@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from tasray.arch import ArchSpec
-from tasray.family import FAMILIES, get_family
+from tasray.spec.arch import ArchSpec
+from tasray.spec.family import FAMILIES, get_family
 
 
 def conv_bn(cin: int, cout: int, kernel: int, stride: int) -> tuple[nn.Conv2d, nn.BatchNorm2d]:

@@ -13,18 +13,17 @@ the authors' code does; the pruned network uses a 1×1 projection instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tasray.arch import ArchSpec
+from tasray.costs.base import ArchDistribution, Cost, DepthDistribution, WidthDistribution
 from tasray.errors import TasrayError
-from tasray.tas.cost import DepthDistribution, WidthDistribution, expected_flops
+from tasray.spec.arch import ArchSpec
+from tasray.spec.widths import round_width
 from tasray.tas.cwi import add_cwi_, cwi
 from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select, gumbel_softmax
-from tasray.widths import round_width
 
 PAPER_WIDTH_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 VARIANTS = {"tas": (True, True), "tas_w": (True, False), "tas_d": (False, True)}
@@ -162,14 +161,14 @@ def add_into_prefix(a: Tensor, b: Tensor) -> Tensor:
 
 @dataclass
 class SearchOutput:
-    """What a search forward returns: the logits, and E_cost (MACs) computed on first access."""
+    """What a search forward returns: the logits, and the network whose distribution E_cost needs."""
 
     logits: Tensor
     network: SearchableResNet = field(repr=False)
 
-    @cached_property
-    def expected_flops(self) -> Tensor:
-        return self.network.expected_flops()
+    def expected_cost(self, cost: Cost) -> Tensor:
+        """E_cost under `cost` of the network's architecture distribution, differentiable in α and β."""
+        return cost.expected(self.network.distribution())
 
 
 class SearchableResNet(nn.Module):
@@ -306,8 +305,8 @@ class SearchableResNet(nn.Module):
             [q[row, : len(o)] for row, o in enumerate(self.depth_options)],
         )
 
-    def expected_flops(self) -> Tensor:
-        """E_cost(A) in MACs: differentiable in α and β."""
+    def distribution(self) -> ArchDistribution:
+        """The architecture distribution p (widths) and q (depths) that E_cost averages over."""
         p, q = self.probabilities()
         device = self.width_logits.device
         widths = [
@@ -315,7 +314,7 @@ class SearchableResNet(nn.Module):
             for o, probs in zip(self.width_options, p, strict=True)
         ]
         depths = [DepthDistribution(o, probs) for o, probs in zip(self.depth_options, q, strict=True)]
-        return expected_flops(self.spec, widths, depths)
+        return ArchDistribution(self.spec, widths, depths)
 
     @torch.no_grad()
     def derive_arch(self) -> ArchSpec:

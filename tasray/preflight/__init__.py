@@ -6,7 +6,9 @@ adds what `tasray run` needs besides (the storage path, the cluster and its devi
 
 from __future__ import annotations
 
-from tasray.config import Experiment, dataset_geometry
+from pathlib import Path
+
+from tasray.config import ConfigError, Experiment, dataset_geometry
 from tasray.data.npz import check_npz
 from tasray.data.torchvision_sets import check_cifar_root, check_imagenet_root
 from tasray.errors import TasrayError
@@ -35,16 +37,32 @@ def check_checkpoint(exp: Experiment) -> None:
     """The teacher checkpoint, if any, is a state_dict of this model at this data's geometry."""
     if exp.teacher.checkpoint is None:
         return
-    from tasray.arch import ArchSpec
-    from tasray.models.resnet import PrunedResNet
+    from tasray.models.factory import build_network
+    from tasray.spec.arch import ArchSpec
 
     in_channels, size, classes = dataset_geometry(exp.data)
-    model = PrunedResNet(ArchSpec.full(exp.model.name, classes, in_channels, size))
+    model = build_network(ArchSpec.full(exp.model.name, classes, in_channels, size))
     read_state_dict(exp.teacher.checkpoint, model, f"teacher.checkpoint ({exp.model.name})")
 
 
+def check_files_exist(exp: Experiment) -> None:
+    """The files and folders the experiment reads exist."""
+    data, root = exp.data, Path(exp.data.root or "")
+    if data.name == "npz" and not root.is_file():
+        raise ConfigError(f"data.root = {data.root!r}: no such .npz file")
+    needs_dir = data.name == "imagenet" or (data.name.startswith("cifar") and data.root and not data.download)
+    if needs_dir and not root.is_dir():
+        hint = "" if data.name == "imagenet" else " (set data.download: true to fetch it)"
+        raise ConfigError(f"data.root = {data.root!r}: no such directory{hint}")
+    checkpoint = exp.teacher.checkpoint
+    if checkpoint and not Path(checkpoint).is_file():
+        raise ConfigError(f"teacher.checkpoint = {checkpoint!r}: no such file")
+
+
 def check_inputs(exp: Experiment) -> None:
-    """Data and checkpoint: what `validate` and `run` both check."""
+    """Data and checkpoint exist and hold what the experiment needs: what `validate` and `run`
+    both check."""
+    check_files_exist(exp)
     check_data(exp)
     check_checkpoint(exp)
 

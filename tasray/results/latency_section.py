@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasray.arch import ArchSpec
-from tasray.latency import interleaved_latency
-from tasray.results.leaderboard import method_label
+from tasray.costs.flops import count_flops
+from tasray.costs.timing import interleaved_latency
+from tasray.engine.runner import default_device
+from tasray.methods import method_label
 from tasray.results.leaderboard_render import format_flops, markdown_table
-from tasray.runner import default_device
-from tasray.tas.cost import count_flops
+from tasray.spec.arch import ArchSpec
 
 REPORT_LATENCY_BATCH = 64
 REPORT_LATENCY_ROUNDS = 3

@@ -1,8 +1,9 @@
 """The leaderboard: results rows grouped per (data set, model), like Table 3 of the paper.
 
-Accuracy only compares fairly between nets of similar cost, so rows are grouped into FLOP-ratio
-buckets (10 points wide) and sorted inside each bucket; the best row of each bucket is flagged,
-and so is every row on the accuracy-vs-FLOPs Pareto front of its (data set, model).
+Accuracy only compares fairly between nets of similar cost, so rows are grouped into cost-ratio
+buckets (10 points wide, of the cost chosen by name, FLOPs by default) and sorted inside each
+bucket; the best row of each bucket is flagged, and so is every row on the accuracy-vs-cost Pareto
+front of its (data set, model).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from tasray.costs import COSTS
 from tasray.errors import TasrayError
 
-BUCKET_POINTS = 10  # width of a FLOP-ratio bucket, in percent of the unpruned FLOPs
+BUCKET_POINTS = 10  # width of a cost-ratio bucket, in percent of the unpruned network's cost
 # --sort name -> (column, ascending): better first for every key.
 SORT_KEYS = {
     "top1": ("top1", False),
@@ -25,27 +27,19 @@ SORT_KEYS = {
     "params": ("params", True),
     "method": ("method", True),
 }
-METHOD_LABELS = {
-    "tas": "TAS",
-    "tas_w": "TAS (W)",
-    "tas_d": "TAS (D)",
-    "fixed_ratio": "fixed ratio",
-    "random_search": "random search",
-    "unpruned": "unpruned",
-}
-
-
 @dataclass(frozen=True)
 class Leaderboard:
     """The ranked rows of one (data set, model).
 
-    `rows` holds the results columns plus ``bucket`` (lower edge of the FLOP-ratio bucket, in
-    percent), ``pareto`` and ``best`` (the top row of its bucket), in display order.
+    `rows` holds the results columns plus ``bucket`` (lower edge of the cost-ratio bucket, in
+    percent), ``pareto`` and ``best`` (the top row of its bucket), in display order; `cost` names
+    the cost of the buckets.
     """
 
     data_set: str
     model: str
     rows: pd.DataFrame
+    cost: str = "flops"
 
     @property
     def title(self) -> str:
@@ -65,9 +59,12 @@ def build_leaderboards(
     data_set: str | None = None,
     model: str | None = None,
     sort: str = "top1",
+    cost: str = "flops",
 ) -> list[Leaderboard]:
-    """One `Leaderboard` per (data set, model) of `table`, optionally filtered to one of each."""
+    """One `Leaderboard` per (data set, model) of `table`, optionally filtered to one of each;
+    rows are bucketed by their ratio under `cost` (a registered cost's name)."""
     column, ascending = SORT_KEYS[check_choice(sort, list(SORT_KEYS), "sort column")]
+    ratio_column = COSTS.get(check_choice(cost, COSTS.names(), "cost")).ratio_column
     frame = table.to_pandas()
     if frame.empty:
         return []
@@ -80,15 +77,15 @@ def build_leaderboards(
                 raise TasrayError(f"no results for {label} {value!r}; present: {', '.join(present)}")
     boards = []
     for (set_name, model_name), group in frame.groupby(["data_set", "model"], sort=True):
-        boards.append(Leaderboard(set_name, model_name, rank(group, column, ascending)))
+        boards.append(Leaderboard(set_name, model_name, rank(group, column, ascending, ratio_column), cost))
     return boards
 
 
-def rank(group: pd.DataFrame, column: str, ascending: bool) -> pd.DataFrame:
-    """`group` with bucket/pareto/best flags, largest-FLOP bucket first, sorted inside buckets."""
+def rank(group: pd.DataFrame, column: str, ascending: bool, ratio_column: str = "flop_ratio") -> pd.DataFrame:
+    """`group` with bucket/pareto/best flags, costliest bucket first, sorted inside buckets."""
     rows = group.copy()
-    rows["bucket"] = [flop_bucket(ratio) for ratio in rows["flop_ratio"]]
-    rows["pareto"] = pareto_mask(rows["flops"].to_numpy(), rows["top1"].to_numpy())
+    rows["bucket"] = [flop_bucket(ratio) for ratio in rows[ratio_column]]
+    rows["pareto"] = pareto_mask(rows[ratio_column].to_numpy(), rows["top1"].to_numpy())
     rows = rows.sort_values(
         ["bucket", column, "top1", "flops", "trial_id"],
         ascending=[False, ascending, False, True, True],
@@ -100,9 +97,9 @@ def rank(group: pd.DataFrame, column: str, ascending: bool) -> pd.DataFrame:
     return rows
 
 
-def flop_bucket(flop_ratio: float) -> int:
-    """Lower edge, in percent, of the bucket of a FLOP ratio (0.55 -> 50)."""
-    points = round(flop_ratio * 100, 6)  # 0.3 * 100 is 30.000000000000004
+def flop_bucket(ratio: float) -> int:
+    """Lower edge, in percent, of the bucket of a cost ratio (0.55 -> 50)."""
+    points = round(ratio * 100, 6)  # 0.3 * 100 is 30.000000000000004
     return int(math.floor(points / BUCKET_POINTS) * BUCKET_POINTS)
 
 
@@ -137,8 +134,3 @@ def hypervolume(flop_ratio: np.ndarray, top1: np.ndarray, reference: tuple[float
         area += (ref_ratio - ratios[front][index]) * (accuracies[front][index] - below)
         below = accuracies[front][index]
     return float(area)
-
-
-def method_label(method: str) -> str:
-    """Display name of a method id (``tas_w`` -> ``TAS (W)``)."""
-    return METHOD_LABELS.get(method, method)

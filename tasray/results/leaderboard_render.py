@@ -16,12 +16,12 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from tasray.methods import method_label
 from tasray.results.leaderboard import (
     Leaderboard,
     bucket_label,
     build_leaderboards,
     check_choice,
-    method_label,
 )
 
 FORMATS = ("table", "markdown", "csv")
@@ -41,8 +41,8 @@ def format_percent(value: float | None, digits: int = 2) -> str:
 
 BEST_MARK, PARETO_MARK, OUT_OF_BAND_MARK = "★", "◆", "⚠"
 LEGEND = (
-    f"{BEST_MARK} best top-1 of its FLOP bucket · {PARETO_MARK} Pareto-optimal · "
-    f"{OUT_OF_BAND_MARK} FLOPs outside (1 ± t)·R"
+    f"{BEST_MARK} best top-1 of its cost bucket · {PARETO_MARK} Pareto-optimal · "
+    f"{OUT_OF_BAND_MARK} cost outside (1 ± t)·R"
 )
 
 
@@ -131,9 +131,10 @@ def render_leaderboard(
     data_set: str | None = None,
     model: str | None = None,
     sort: str = "top1",
+    cost: str = "flops",
 ) -> None:
     """Print the leaderboards of `table` (e.g. one run's rows) to `console` as rich tables."""
-    boards = build_leaderboards(table, data_set=data_set, model=model, sort=sort)
+    boards = build_leaderboards(table, data_set=data_set, model=model, sort=sort, cost=cost)
     if not boards:
         console.print(EMPTY_MESSAGE)
     for board in boards:
@@ -187,12 +188,13 @@ def print_leaderboard(
     data_set: str | None = None,
     model: str | None = None,
     sort: str = "top1",
+    cost: str = "flops",
 ) -> None:
     """Print the leaderboards of `table` in one of `FORMATS`; plain text for markdown and csv."""
     check_choice(fmt, FORMATS, "format")
     if fmt == "table":
-        render_leaderboard(table, console, data_set=data_set, model=model, sort=sort)
+        render_leaderboard(table, console, data_set=data_set, model=model, sort=sort, cost=cost)
         return
-    boards = build_leaderboards(table, data_set=data_set, model=model, sort=sort)
+    boards = build_leaderboards(table, data_set=data_set, model=model, sort=sort, cost=cost)
     text = leaderboard_markdown(boards) if fmt == "markdown" else leaderboard_csv(boards)
     console.out(text, end="", highlight=False)

@@ -15,8 +15,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from tasray.arch import ArchSpec
-from tasray.results.leaderboard import method_label, pareto_mask
+from tasray.methods import method_label
+from tasray.results.leaderboard import pareto_mask
+from tasray.spec.arch import ArchSpec
 
 DPI = 110
 # Hyper-parameters of a TAS sweep: (column, axis label).

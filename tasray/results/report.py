@@ -17,15 +17,14 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
+from tasray.methods import method_label, search_methods
 from tasray.results import plots
 from tasray.results.latency_section import latency_section
 from tasray.results.leaderboard import (
     build_leaderboards,
     dominated_by,
     hypervolume,
-    method_label,
     pareto_mask,
 )
 from tasray.results.leaderboard_render import (
@@ -36,9 +35,9 @@ from tasray.results.leaderboard_render import (
 )
 from tasray.results.published import load_published
 from tasray.results.store import read_results
+from tasray.spec.arch import ArchSpec
 
 REPORT_NAME = "report.md"
-TAS_METHODS = ("tas", "tas_w", "tas_d")
 CONVENTIONS = (
     "FLOPs are multiply-accumulates (MACs) of one image, the convention of the TAS paper; "
     '"pruned" is the share of the unpruned FLOPs removed (the paper\'s prune ratio). '
@@ -121,7 +120,7 @@ def _published_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) 
         [
             f"published (paper, Table {r['table']})",
             r["label"],
-            "kd" if r["method"] in TAS_METHODS else "–",
+            "kd" if r["method"] in searching_methods() else "–",
             format_percent(r["top1"]),
             format_percent(r["top1_drop"]),
             format_flops(r["flops"]),
@@ -164,7 +163,8 @@ def fronts_markdown(rows: pd.DataFrame) -> str:
         return "No pruned trials."
     headers = ["method", "trials", "front (FLOPs kept → top-1)", "hypervolume"]
     lines = [markdown_table(headers, table_rows, [False, True, False, True])]
-    tas, baselines = pruned[pruned["method"].isin(TAS_METHODS)], pruned[~pruned["method"].isin(TAS_METHODS)]
+    searched = pruned["method"].isin(searching_methods())
+    tas, baselines = pruned[searched], pruned[~searched]
     if len(tas) and len(baselines):
         tas_points = (tas["flop_ratio"].to_numpy(), tas["top1"].to_numpy())
         base_points = (baselines["flop_ratio"].to_numpy(), baselines["top1"].to_numpy())
@@ -209,7 +209,7 @@ def _widths_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> 
 
 
 def _sweep_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> str:
-    searched = rows[rows["method"].isin(TAS_METHODS)]
+    searched = rows[rows["method"].isin(searching_methods())]
     if searched.empty:
         return "No TAS trial for this data set and model."
     name = f"sweep-{slug}.png"
@@ -236,3 +236,8 @@ def _sweep_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> s
 
 def _number(value: float | None) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:g}"
+
+
+def searching_methods() -> list[str]:
+    """The ids of the TAS search and its variants (their rows carry a search history)."""
+    return [m.name for m in search_methods()]

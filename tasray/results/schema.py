@@ -2,6 +2,8 @@
 
 Every finished trial (a TAS search + retrain, a baseline, or the unpruned net) is one row.
 FLOPs are multiply-accumulates (MACs), the convention of the TAS paper. Accuracies are percent.
+A trial's target R is a ratio of its `cost` (`search.cost`); `cost_ratio` is the final network's
+ratio under that cost, and the band (1 ± t)·R is checked on it.
 
 Schema evolution: bump `SCHEMA_VERSION` and only *add* nullable columns. Readers project every
 file onto the current `SCHEMA`, so a column that an older file lacks reads as null.
@@ -16,15 +18,27 @@ from typing import Any
 
 import pyarrow as pa
 
-from tasray.arch import ArchSpec
+from tasray.costs import COSTS, Cost, flops
 from tasray.errors import TasrayError
-from tasray.tas import cost
-from tasray.tas.selection import in_band as ratio_in_band
+from tasray.methods.registry import METHODS
+from tasray.spec.arch import ArchSpec
+from tasray.tas.cost_loss import in_band as ratio_in_band
 
-SCHEMA_VERSION = 2
-METHODS = ("tas", "tas_w", "tas_d", "fixed_ratio", "random_search", "unpruned")
+SCHEMA_VERSION = 3
+UNPRUNED = "unpruned"  # the method of a row that holds the unpruned network
 TRANSFERS = ("scratch", "init", "kd")
-HISTORY_KEYS = ("epoch", "flops", "flop_ratio", "expected_flops", "discrepancy", "val_top1", "tau")
+HISTORY_KEYS = (
+    "epoch",
+    "flops",
+    "flop_ratio",
+    "expected_flops",
+    "cost_ratio",
+    "expected_cost_ratio",
+    "discrepancy",
+    "val_top1",
+    "tau",
+)
+LATER_HISTORY_KEYS = ("cost_ratio", "expected_cost_ratio")  # absent from rows of schema version 2
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]*$")  # ids become file and folder names
 
 HISTORY_TYPE = pa.struct(
@@ -33,6 +47,8 @@ HISTORY_TYPE = pa.struct(
         ("flops", pa.float64()),
         ("flop_ratio", pa.float64()),
         ("expected_flops", pa.float64()),
+        ("cost_ratio", pa.float64()),
+        ("expected_cost_ratio", pa.float64()),
         ("discrepancy", pa.float64()),
         ("val_top1", pa.float64()),
         ("tau", pa.float64()),
@@ -58,6 +74,8 @@ SCHEMA = pa.schema(
         pa.field("params", pa.int64(), nullable=False),
         pa.field("flop_ratio", pa.float64(), nullable=False),
         pa.field("prune_ratio", pa.float64(), nullable=False),
+        pa.field("cost", pa.string()),
+        pa.field("cost_ratio", pa.float64()),
         pa.field("top1", pa.float64(), nullable=False),
         pa.field("top5", pa.float64()),
         pa.field("teacher_top1", pa.float64()),
@@ -100,10 +118,12 @@ class TrialRecord:
     arch: ArchSpec  # the final architecture; stored as ArchSpec JSON
     top5: float | None = None  # test top-5 accuracy, percent
     teacher_top1: float | None = None  # top-1 of the unpruned teacher, percent
-    target_ratio: float | None = None  # target R as a FLOP ratio; null without a FLOP target
+    cost: str | None = None  # the cost R is a ratio of (`search.cost`); null in rows before version 3
+    cost_ratio: float | None = None  # the final network's ratio under `cost`
+    target_ratio: float | None = None  # target R as a ratio of `cost`; null without a target
     lambda_cost: float | None = None  # TAS weight λ_cost of the cost loss; null for baselines
     num_samples: int | None = None  # TAS |I|, channel choices sampled per layer; null otherwise
-    tolerance: float | None = None  # tolerance t: the FLOP band is (1 ± t)·R; null without a target
+    tolerance: float | None = None  # tolerance t: the band is (1 ± t)·R; null without a target
     search_seconds: float | None = None  # wall time of the search stage; null if none
     train_seconds: float | None = None  # wall time of the (re)training stage
     search_history: list[dict[str, Any]] = field(default_factory=list)  # per-epoch search stats
@@ -119,8 +139,11 @@ class TrialRecord:
             value = getattr(self, name)
             if not isinstance(value, str) or not _SAFE_ID.match(value):
                 raise RecordError(f"{name} = {value!r}; use letters, digits and _.=- (it names a file)")
-        if self.method not in METHODS:
-            raise RecordError(f"method = {self.method!r}; allowed: {', '.join(METHODS)}")
+        if self.method != UNPRUNED and self.method not in METHODS:
+            allowed = ", ".join([*METHODS.names(), UNPRUNED])
+            raise RecordError(f"method = {self.method!r}; allowed: {allowed}")
+        if self.cost is not None and self.cost not in COSTS:
+            raise RecordError(f"cost = {self.cost!r}; allowed: {', '.join(COSTS.names())}")
         if self.transfer not in TRANSFERS:
             raise RecordError(f"transfer = {self.transfer!r}; allowed: {', '.join(TRANSFERS)}")
         for name in ("top1", "top5", "teacher_top1"):
@@ -137,8 +160,9 @@ class TrialRecord:
         object.__setattr__(self, "finished_at", _utc(self.finished_at))
 
     @classmethod
-    def from_arch(cls, arch: ArchSpec, **fields_: Any) -> TrialRecord:
-        """A record whose model, flops, params and flop_ratio are computed from `arch`.
+    def from_arch(cls, arch: ArchSpec, cost: Cost | None = None, **fields_: Any) -> TrialRecord:
+        """A record whose model, flops, params, flop_ratio and (given the trial's `cost`) cost and
+        cost_ratio are computed from `arch`.
 
         Example: ``TrialRecord.from_arch(spec, experiment_id="e", trial_id="t0", method="tas",
         transfer="kd", data_set="cifar10", seed=0, top1=92.1)``.
@@ -146,9 +170,11 @@ class TrialRecord:
         return cls(
             arch=arch,
             model=arch.model,
-            flops=cost.count_flops(arch),
-            params=cost.count_params(arch),
-            flop_ratio=cost.flop_ratio(arch),
+            flops=flops.count_flops(arch),
+            params=flops.count_params(arch),
+            flop_ratio=flops.flop_ratio(arch),
+            cost=None if cost is None else cost.name,
+            cost_ratio=None if cost is None else cost.ratio(arch),
             **fields_,
         )
 
@@ -159,10 +185,12 @@ class TrialRecord:
 
     @property
     def in_band(self) -> bool | None:
-        """Whether the FLOP ratio lies within (1 ± t)·R; null without a target or a tolerance."""
+        """Whether the cost ratio (the FLOP ratio in rows without a cost) lies within (1 ± t)·R;
+        null without a target or a tolerance."""
         if self.target_ratio is None or self.tolerance is None:
             return None
-        return ratio_in_band(self.flop_ratio, self.target_ratio, self.tolerance)
+        ratio = self.flop_ratio if self.cost_ratio is None else self.cost_ratio
+        return ratio_in_band(ratio, self.target_ratio, self.tolerance)
 
     @property
     def accuracy_drop(self) -> float | None:
@@ -196,10 +224,16 @@ class TrialRecord:
 
 
 def _history_entry(entry: dict[str, Any], index: int) -> dict[str, Any]:
-    if not isinstance(entry, dict) or set(entry) != set(HISTORY_KEYS):
+    required = set(HISTORY_KEYS) - set(LATER_HISTORY_KEYS)
+    if not isinstance(entry, dict) or not required <= set(entry) <= set(HISTORY_KEYS):
         got = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
-        raise RecordError(f"search_history[{index}] needs exactly the keys {list(HISTORY_KEYS)}; got {got}")
-    return {k: int(entry[k]) if k == "epoch" else float(entry[k]) for k in HISTORY_KEYS}
+        raise RecordError(f"search_history[{index}] needs the keys {list(HISTORY_KEYS)}; got {got}")
+
+    def number(key: str) -> float | int | None:
+        value = entry.get(key)
+        return None if value is None else int(value) if key == "epoch" else float(value)
+
+    return {key: number(key) for key in HISTORY_KEYS}
 
 
 def _utc(moment: datetime | None) -> datetime | None:

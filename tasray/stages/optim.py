@@ -5,16 +5,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from tasray.stages.runtime import scaled_lr
+
+
+@dataclass(frozen=True)
+class SGDSettings:
+    """SGD with Nesterov momentum; `lr` is the rate for one worker's batch (see `scaled_lr`)."""
+
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+
 
 def sgd_cosine(
-    params: Iterable[nn.Parameter], lr: float, momentum: float, weight_decay: float, total_steps: int
+    params: Iterable[nn.Parameter], settings: SGDSettings, total_steps: int
 ) -> tuple[torch.optim.SGD, torch.optim.lr_scheduler.CosineAnnealingLR]:
+    """SGD at the global batch's rate, decayed to 0 by a per-step cosine over `total_steps`."""
     optimizer = torch.optim.SGD(
-        params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=momentum > 0
+        params,
+        lr=scaled_lr(settings.lr),
+        momentum=settings.momentum,
+        weight_decay=settings.weight_decay,
+        nesterov=settings.momentum > 0,
     )
     return optimizer, torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, total_steps))
 

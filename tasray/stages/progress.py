@@ -8,7 +8,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tasray.stages.runtime import is_main_process
 
-SHOWN = ("loss", "top1", "val_top1", "flop_ratio", "tau")
+SHOWN = ("loss", "top1", "val_top1", "cost_ratio", "tau")
 
 
 def metrics_text(metrics: dict[str, float]) -> str:

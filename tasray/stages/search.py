@@ -10,75 +10,79 @@ network changes every step, which DistributedDataParallel's fixed buckets do not
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from tasray.arch import ArchSpec
+from tasray.costs.base import Cost
+from tasray.costs.flops import count_flops, expected_flops, flop_ratio
 from tasray.data import LoaderOptions, make_loader, set_loader_epoch
-from tasray.models.search import SearchableResNet, SearchSpace
+from tasray.models.factory import build_searchable
+from tasray.models.search import SearchSpace
+from tasray.spec.arch import ArchSpec
 from tasray.stages.base import Stage
 from tasray.stages.metrics import batch_totals
-from tasray.stages.optim import frozen, sgd_cosine
+from tasray.stages.optim import SGDSettings, frozen, sgd_cosine
 from tasray.stages.runtime import (
     all_reduce_sum,
     average_gradients,
     broadcast_state,
-    scaled_lr,
     seed_everything,
 )
-from tasray.tas.cost import cost_loss, count_flops
-from tasray.tas.selection import choose_epoch, in_band
+from tasray.tas.cost_loss import CostTarget
+from tasray.tas.schedule import TauSchedule
+from tasray.tas.selection import choose_epoch
 
 
-class SearchSettings(Protocol):
-    """The fields of `tasray.config.SearchConfig` the stage reads."""
+@dataclass(frozen=True)
+class ArchOptimSettings:
+    """Adam on α and β (betas 0.5, 0.999 as in the authors' code).
 
-    variant: str
-    epochs: int
-    target_ratio: float
-    lambda_cost: float
-    num_selected: int
-    tolerance: float
-    tau_max: float
-    tau_min: float
-    tau_schedule: str
-    width_ratios: list[float]
-    min_depth: int
-    width_multiple: int
-    weight_lr: float
-    weight_momentum: float
-    weight_decay: float
-    arch_lr: float
-    arch_weight_decay: float
-    arch_travel: float
-
-
-def architecture_lr(settings: SearchSettings, steps_per_epoch: int) -> float:
-    """Adam's learning rate for α and β: at least `arch_travel` spread over the architecture steps.
-
-    Adam moves a parameter by about its learning rate per step when the gradient's sign holds, so
-    `arch_travel / steps` lets a short search move the logits as far as a long one: the paper's
-    1e-3 over ~60k steps, or a few hundred steps of a quick search.
+    Args:
+        lr: the paper's constant 1e-3.
+        weight_decay: Adam's weight decay.
+        travel: how far, in logit units, α and β may move over the whole search; the rate is
+            max(lr, travel / architecture steps) (0: `lr` whatever the length).
     """
-    return max(settings.arch_lr, settings.arch_travel / (settings.epochs * steps_per_epoch))
+
+    lr: float = 1e-3
+    weight_decay: float = 1e-3
+    travel: float = 30.0
+
+    def rate(self, steps: int) -> float:
+        """Adam's learning rate for a search of `steps` architecture steps.
+
+        Adam moves a parameter by about its learning rate per step when the gradient's sign holds,
+        so `travel / steps` lets a short search move the logits as far as a long one: the paper's
+        1e-3 over ~60k steps, or a few hundred steps of a quick search.
+        """
+        return max(self.lr, self.travel / max(1, steps))
 
 
-def temperature(settings: SearchSettings, epoch: int) -> float:
-    """τ for `epoch`: from tau_max at the first epoch to tau_min at the last (linear in the paper)."""
-    progress = epoch / max(1, settings.epochs - 1)
-    hi, lo = settings.tau_max, settings.tau_min
-    if settings.tau_schedule == "linear":
-        return hi - (hi - lo) * progress
-    if settings.tau_schedule == "cosine":
-        return lo + (hi - lo) * (1 + math.cos(math.pi * progress)) / 2
-    return hi * (lo / hi) ** progress  # exponential
+@dataclass(frozen=True)
+class SearchSettings:
+    """What the search stage needs (built from the `search` section by `tasray.engine.settings`).
+
+    Args:
+        space: the candidate widths and depths, |I| and the variant.
+        epochs: search epochs.
+        target: R, the tolerance t and λ_cost, as ratios of the search's cost.
+        tau: the Gumbel-softmax temperature schedule.
+        weights: SGD on the network weights (cosine over the whole search).
+        arch: Adam on the architecture parameters.
+    """
+
+    space: SearchSpace
+    epochs: int
+    target: CostTarget
+    tau: TauSchedule = TauSchedule()
+    weights: SGDSettings = SGDSettings()
+    arch: ArchOptimSettings = ArchOptimSettings()
 
 
 @dataclass
@@ -93,10 +97,10 @@ class SearchResult:
 
 
 def search_result(
-    settings: SearchSettings, history: list[dict[str, float]], archs: list[dict], seconds: float
+    target: CostTarget, history: list[dict[str, float]], archs: list[dict], seconds: float
 ) -> SearchResult:
     """The best-validation in-band epoch's architecture (else the closest to R), as the authors do."""
-    choice = choose_epoch(history, settings.target_ratio, settings.tolerance)
+    choice = choose_epoch(history, target)
     spec = ArchSpec.from_dict(archs[choice.epoch])
     return SearchResult(spec, history, seconds, choice.epoch, choice.in_band)
 
@@ -110,6 +114,7 @@ class SearchStage(Stage):
         self,
         full_spec: ArchSpec,
         settings: SearchSettings,
+        cost: Cost,
         train_set: Dataset,
         val_set: Dataset,
         batch_size: int,
@@ -118,33 +123,23 @@ class SearchStage(Stage):
         loader: LoaderOptions | None = None,
     ) -> None:
         super().__init__(settings.epochs)
-        self.settings, self.device = settings, device
-        space = SearchSpace(
-            tuple(settings.width_ratios),
-            settings.min_depth,
-            settings.num_selected,
-            settings.variant,
-            settings.width_multiple,
-        )
+        self.settings, self.cost, self.device = settings, cost, device
         seed_everything(seed)
-        self.network = SearchableResNet(full_spec, space).to(device)
+        self.network = build_searchable(full_spec, settings.space).to(device)
         broadcast_state(self.network)
         self.network.sampler = torch.Generator(device=device).manual_seed(seed)
-        self.full_flops = count_flops(full_spec)
+        self.full_cost = cost.exact(full_spec)
         self.train_loader = make_loader(train_set, batch_size, shuffle=True, seed=seed, options=loader)
         self.val_loader = make_loader(val_set, batch_size, shuffle=True, seed=seed + 1, options=loader)
+        steps = settings.epochs * len(self.train_loader)
         self.weight_optimizer, self.scheduler = sgd_cosine(
-            self.network.weight_parameters(),
-            scaled_lr(settings.weight_lr),
-            settings.weight_momentum,
-            settings.weight_decay,
-            settings.epochs * len(self.train_loader),
+            self.network.weight_parameters(), settings.weights, steps
         )
         self.arch_optimizer = torch.optim.Adam(  # betas (0.5, 0.999) as in the authors' code
             self.network.arch_parameters(),
-            lr=architecture_lr(settings, len(self.train_loader)),
+            lr=settings.arch.rate(steps),
             betas=(0.5, 0.999),
-            weight_decay=settings.arch_weight_decay,
+            weight_decay=settings.arch.weight_decay,
         )
         self.archs: list[dict] = []  # each epoch's architecture, for the final choice
         self.last_in_band: ArchSpec | None = None  # this epoch's latest in-band argmax
@@ -188,16 +183,11 @@ class SearchStage(Stage):
         with frozen(self.network.weight_parameters()):
             out = self.network(images)
             derived = self.network.derive_arch()
-            derived_ratio = count_flops(derived) / self.full_flops
-            if in_band(derived_ratio, self.settings.target_ratio, self.settings.tolerance):
+            derived_ratio = self.cost.exact(derived) / self.full_cost
+            if self.settings.target.holds(derived_ratio):
                 self.last_in_band = derived
-            cost = cost_loss(
-                out.expected_flops / self.full_flops,
-                derived_ratio,
-                self.settings.target_ratio,
-                self.settings.tolerance,
-            )
-            loss = F.cross_entropy(out.logits, targets) + self.settings.lambda_cost * cost
+            expected = out.expected_cost(self.cost) / self.full_cost
+            loss = F.cross_entropy(out.logits, targets) + self.settings.target.loss(expected, derived_ratio)
             self.arch_optimizer.zero_grad(set_to_none=True)
             loss.backward()
         average_gradients(self.network.arch_parameters())
@@ -207,7 +197,7 @@ class SearchStage(Stage):
     def run_epoch(self, epoch: int) -> dict[str, float]:
         start = time.perf_counter()
         self.network.train()
-        self.network.tau = temperature(self.settings, epoch)
+        self.network.tau = self.settings.tau.at(epoch, self.settings.epochs)
         set_loader_epoch(self.train_loader, epoch)
         self.last_in_band = None
         val_totals = torch.zeros(3, dtype=torch.float64, device=self.device)
@@ -221,16 +211,18 @@ class SearchStage(Stage):
         val_totals = all_reduce_sum(val_totals).cpu()
         derived = self.epoch_architecture()
         self.archs.append(derived.to_dict())
-        flops = count_flops(derived)
+        distribution = self.network.distribution()
         seconds = time.perf_counter() - start
         self.seconds += seconds
         return {
             "epoch": epoch,
             "tau": self.network.tau,
             "loss": float(train_loss) / max(steps, 1),
-            "flops": float(flops),
-            "flop_ratio": flops / self.full_flops,
-            "expected_flops": float(self.network.expected_flops().detach()),
+            "flops": float(count_flops(derived)),
+            "flop_ratio": flop_ratio(derived),
+            "expected_flops": float(expected_flops(distribution).detach()),
+            "cost_ratio": self.cost.exact(derived) / self.full_cost,
+            "expected_cost_ratio": float(self.cost.expected(distribution).detach()) / self.full_cost,
             "discrepancy": self.network.discrepancy(),
             "val_top1": 100 * float(val_totals[1]) / max(float(val_totals[2]), 1.0),
             "seconds": seconds,
@@ -245,10 +237,9 @@ class SearchStage(Stage):
         epoch gives a short search the same chance of an in-band architecture.
         """
         derived = self.network.derive_arch()
-        ratio = count_flops(derived) / self.full_flops
-        if in_band(ratio, self.settings.target_ratio, self.settings.tolerance) or self.last_in_band is None:
+        if self.settings.target.holds(self.cost.exact(derived) / self.full_cost) or self.last_in_band is None:
             return derived
         return self.last_in_band
 
     def result(self) -> SearchResult:
-        return search_result(self.settings, self.history, self.archs, self.seconds)
+        return search_result(self.settings.target, self.history, self.archs, self.seconds)

@@ -16,17 +16,18 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from tasray.arch import ArchSpec
+from tasray.costs.flops import count_flops, count_params, flop_ratio
 from tasray.data import LoaderOptions, make_loader, set_loader_epoch
+from tasray.models.factory import build_network
 from tasray.models.resnet import PrunedResNet
+from tasray.spec.arch import ArchSpec
 from tasray.stages.base import Stage, unwrap
 from tasray.stages.kd import KDLoss
 from tasray.stages.metrics import batch_totals, evaluate
-from tasray.stages.optim import sgd_cosine
-from tasray.stages.runtime import all_reduce_sum, distributed, scaled_lr, seed_everything
+from tasray.stages.optim import SGDSettings, sgd_cosine
+from tasray.stages.runtime import all_reduce_sum, distributed, seed_everything
 from tasray.stages.speed import SpeedSettings
 from tasray.stages.transfer import inherit_weights
-from tasray.tas.cost import count_flops, count_params, flop_ratio
 
 Transfer = Literal["scratch", "init", "kd"]
 
@@ -36,9 +37,7 @@ class TrainSettings:
     """Hyper-parameters of one training run (paper Sec. 4.1 defaults for CIFAR)."""
 
     epochs: int
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
+    optim: SGDSettings = SGDSettings()
     batch_size: int = 256
     eval_batch_size: int = 512
     transfer: Transfer = "scratch"
@@ -62,12 +61,12 @@ class TrainResult:
 
 
 class TrainStage(Stage):
-    """Train `PrunedResNet(spec)` on `train_set`, evaluating on `eval_set` after every epoch.
+    """Train the network of `spec` on `train_set`, evaluating on `eval_set` after every epoch.
 
     `teacher` is needed for transfer `init` (weights, with `kept_channels` from a
     `FilterCriterion`; default the first channels) and `kd` (logits, Eq. 9–10). `loader` sets the
     DataLoader workers and pinning of both the training and the evaluation data. The learning rate
-    is `settings.lr` scaled to the global batch (`scaled_lr`).
+    is `settings.optim.lr` scaled to the global batch (`scaled_lr`).
     """
 
     name = "train"
@@ -93,7 +92,7 @@ class TrainStage(Stage):
         self.speed, self.loader_options = settings.speed, loader or LoaderOptions()
         self.speed.configure(device)
         seed_everything(seed)
-        model = PrunedResNet(spec)
+        model = build_network(spec)
         if settings.transfer == "init":
             inherit_weights(model, teacher, kept_channels)
         self.speed.model(model.to(device))
@@ -106,11 +105,7 @@ class TrainStage(Stage):
             train_set, settings.batch_size, shuffle=True, seed=seed, options=self.loader_options
         )
         self.optimizer, self.scheduler = sgd_cosine(
-            self.model.parameters(),
-            scaled_lr(settings.lr),
-            settings.momentum,
-            settings.weight_decay,
-            settings.epochs * len(self.loader),
+            self.model.parameters(), settings.optim, settings.epochs * len(self.loader)
         )
         self.kd = KDLoss(settings.kd_weight, settings.kd_temperature) if settings.transfer == "kd" else None
         self.teacher = None

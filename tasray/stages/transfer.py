@@ -16,9 +16,9 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor, nn
 
-from tasray.arch import ArchSpec
 from tasray.models.resnet import PrunedResNet
-from tasray.tas.cost import stage_output_conv
+from tasray.spec.arch import ArchSpec
+from tasray.spec.topology import stage_output_conv
 
 LayerKey = tuple[str, int]  # ("conv", conv index) or ("shortcut", conv index of the block's output)
 

@@ -1,10 +1,9 @@
 """Which epoch's architecture a search returns (the end of the authors' `search-transformable.py`).
 
 Every epoch derives an architecture (the argmax of α and β; see `SearchStage.epoch_architecture`)
-and scores the super-network on D_val.
-The search keeps the best-scoring epoch whose FLOP ratio lies in the band (1 ± t)·R. When no epoch
-does, it falls back to the epoch closest to R and says so (`in_band = False`), rather than returning
-the last argmax whatever its size.
+and scores the super-network on D_val. The search keeps the best-scoring epoch whose cost ratio
+lies in the band (1 ± t)·R. When no epoch does, it falls back to the epoch closest to R and says so
+(`in_band = False`), rather than returning the last argmax whatever its size.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tasray.tas.cost import ratio_bounds
+from tasray.tas.cost_loss import CostTarget
 
 
 @dataclass(frozen=True)
@@ -22,20 +21,16 @@ class EpochChoice:
     in_band: bool
 
 
-def in_band(ratio: float, target: float, tolerance: float) -> bool:
-    low, high = ratio_bounds(target, tolerance)
-    return low <= ratio <= high
-
-
-def choose_epoch(history: Sequence[dict[str, Any]], target: float, tolerance: float) -> EpochChoice:
+def choose_epoch(history: Sequence[dict[str, Any]], target: CostTarget) -> EpochChoice:
     """The best-validation in-band epoch (the later one on ties, as the authors' `<=`), else the
-    epoch whose FLOP ratio is closest to `target` (the better-validating one on ties)."""
+    epoch whose cost ratio is closest to R (the better-validating one on ties)."""
     if not history:
         raise ValueError("a search history needs at least one epoch")
-    banded = [i for i, h in enumerate(history) if in_band(h["flop_ratio"], target, tolerance)]
+    banded = [i for i, h in enumerate(history) if target.holds(h["cost_ratio"])]
     if banded:
         return EpochChoice(max(banded, key=lambda i: (history[i]["val_top1"], i)), True)
     closest = min(
-        range(len(history)), key=lambda i: (abs(history[i]["flop_ratio"] - target), -history[i]["val_top1"])
+        range(len(history)),
+        key=lambda i: (abs(history[i]["cost_ratio"] - target.ratio), -history[i]["val_top1"]),
     )
     return EpochChoice(closest, False)

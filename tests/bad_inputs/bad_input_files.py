@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tasray.arch import ArchSpec
-from tasray.export import save_pruned
+from tasray.io.export import save_pruned
 from tasray.models import PrunedResNet
+from tasray.spec.arch import ArchSpec
 
 Writer = Callable[[Path], None]
 WRITERS: dict[str, Writer] = {}

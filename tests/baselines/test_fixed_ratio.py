@@ -1,19 +1,28 @@
 import pytest
 
-from baselines.fixed_ratio import fixed_ratio, fixed_ratio_spec, keep_ratio_for, uniform_spec
-from tasray.arch import ArchSpec
-from tasray.config import FixedRatioBaseline, load_experiment
+from baselines.fixed_ratio import (
+    FixedRatioConfig,
+    fixed_ratio,
+    fixed_ratio_spec,
+    keep_ratio_for,
+    uniform_spec,
+)
+from tasray.config import load_experiment
+from tasray.costs.flops import FlopsCost, flop_ratio
 from tasray.errors import TasrayError
-from tasray.methods import MethodContext, get_method
+from tasray.methods import METHODS
+from tasray.methods.context import MethodContext
 from tasray.models import PrunedResNet
-from tasray.tas.cost import flop_ratio
+from tasray.spec.arch import ArchSpec
+
+FLOPS = FlopsCost()
 
 
 @pytest.mark.parametrize("model", ["cifar_resnet20", "cifar_resnet56", "cifar_resnet164", "resnet50"])
 @pytest.mark.parametrize("target", [0.3, 0.5, 0.72])
 def test_flop_ratio_meets_the_target(model: str, target: float) -> None:
     full = ArchSpec.full(model, 10, 3, (32, 32))
-    spec = uniform_spec(full, keep_ratio_for(full, target))
+    spec = uniform_spec(full, keep_ratio_for(full, target, FLOPS))
     assert abs(flop_ratio(spec) - target) <= 0.05 * target
     assert spec.depths == full.depths
 
@@ -21,17 +30,16 @@ def test_flop_ratio_meets_the_target(model: str, target: float) -> None:
 def context(keep_ratio=None, target=0.5, criterion="l1") -> MethodContext:
     exp = load_experiment("experiments/quickstart.yaml")
     full = ArchSpec.full("cifar_resnet20", 10, 1, (8, 8))
-    baseline = FixedRatioBaseline(
-        method="fixed_ratio",
+    baseline = FixedRatioConfig(
         keep_ratio=keep_ratio,
         target_ratio=None if keep_ratio else target,
         criterion=criterion,
     )
-    return MethodContext(exp, full, PrunedResNet(full), 90.0, runner=None, baseline=baseline)
+    return MethodContext(exp, full, PrunedResNet(full), 90.0, runner=None, cost=FLOPS, baseline=baseline)
 
 
 def test_method_is_registered_and_keeps_l1_largest_filters() -> None:
-    assert get_method("fixed_ratio") is fixed_ratio
+    assert METHODS.get("fixed_ratio").run is fixed_ratio
     ctx = context(target=0.5)
     result = fixed_ratio(ctx)
     assert abs(flop_ratio(result.spec) - 0.5) <= 0.025
@@ -52,21 +60,21 @@ def test_keep_ratio_given_directly_and_random_criterion_is_seeded() -> None:
 @pytest.mark.parametrize("multiple", [4, 8])
 def test_widths_rounded_to_the_multiple_still_meet_the_target(model: str, multiple: int) -> None:
     full = ArchSpec.full(model, 10, 3, (32, 32))
-    uniform = uniform_spec(full, keep_ratio_for(full, 0.5, multiple), multiple)
-    spec = fixed_ratio_spec(full, 0.5, multiple)
+    uniform = uniform_spec(full, keep_ratio_for(full, 0.5, FLOPS, multiple), multiple)
+    spec = fixed_ratio_spec(full, 0.5, FLOPS, multiple)
     assert all(w % multiple == 0 for w in spec.widths)
     assert abs(flop_ratio(spec) - 0.5) <= 0.05 * 0.5
     assert abs(flop_ratio(spec) - 0.5) <= abs(flop_ratio(uniform) - 0.5)
-    odd = uniform_spec(full, keep_ratio_for(full, 0.5))
+    odd = uniform_spec(full, keep_ratio_for(full, 0.5, FLOPS))
     assert any(w % multiple for w in odd.widths)  # the paper's exact rounding gives 11, 23, 46...
-    assert fixed_ratio_spec(full, 0.5) == odd  # multiple 1: the uniform spec, as before
+    assert fixed_ratio_spec(full, 0.5, FLOPS) == odd  # multiple 1: the uniform spec, as before
 
 
 def test_width_multiple_defaults_to_the_searchs_and_a_coarse_one_is_a_clear_error() -> None:
     ctx = context(target=0.5)
     exp = ctx.experiment.with_values({"search.width_multiple": 8})
-    result = fixed_ratio(MethodContext(exp, ctx.full_spec, ctx.teacher, 90.0, None, ctx.baseline))
+    result = fixed_ratio(MethodContext(exp, ctx.full_spec, ctx.teacher, 90.0, None, FLOPS, ctx.baseline))
     assert all(w % 8 == 0 for w in result.spec.widths)
     coarse = ctx.baseline.model_copy(update={"width_multiple": 32, "target_ratio": 0.2})
     with pytest.raises(TasrayError, match="width multiple 32 gives .*lower width_multiple"):
-        fixed_ratio(MethodContext(ctx.experiment, ctx.full_spec, ctx.teacher, 90.0, None, coarse))
+        fixed_ratio(MethodContext(ctx.experiment, ctx.full_spec, ctx.teacher, 90.0, None, FLOPS, coarse))

@@ -1,10 +1,10 @@
 import pytest
 import torch
 
-from tasray.arch import ArchSpec
 from tasray.cli import main
-from tasray.export import save_pruned
+from tasray.io.export import save_pruned
 from tasray.models import PrunedResNet
+from tasray.spec.arch import ArchSpec
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tasray.arch import ArchSpec
 from tasray.cli import main
 from tasray.results.schema import TrialRecord
 from tasray.results.store import ResultsStore
+from tasray.spec.arch import ArchSpec
 
 
 def _record(trial_id: str, method: str, keep: float, top1: float) -> TrialRecord:

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from tasray.arch import ArchSpec
 from tasray.models import PrunedResNet
 from tasray.results import read_results
+from tasray.spec.arch import ArchSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERRUPTED = "tasray: interrupted; re-running the same command resumes"

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tasray.arch import ArchSpec
 from tasray.cli import main
 from tasray.cli.validate import dry_run
 from tasray.config import SearchConfig, load_experiment
-from tasray.tas.cost import count_flops
+from tasray.costs.flops import count_flops
+from tasray.spec.arch import ArchSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))

@@ -52,7 +52,7 @@ def suggestions(exp: Experiment, count: int, seed: int = 0, points: list | None 
     found = []
     for index in range(count):
         config = searcher.suggest(f"t{index}")
-        result = {"top1": 50 + index, "flop_ratio": config.get("search.target_ratio", 0.5)}
+        result = {"top1": 50 + index, "cost_ratio": config.get("search.target_ratio", 0.5)}
         searcher.on_trial_complete(f"t{index}", {m: result[m] for m in metrics})
         found.append(config)
     return found
@@ -60,9 +60,9 @@ def suggestions(exp: Experiment, count: int, seed: int = 0, points: list | None 
 
 def test_a_swept_ratio_makes_a_multi_objective_optuna_sweep():
     sweep = experiment(num_samples=40).sweep
-    assert objectives(sweep) == (["top1", "flop_ratio"], ["max", "min"])
+    assert objectives(sweep) == (["top1", "cost_ratio"], ["max", "min"])
     sampler = make_sampler(sweep, 0, [])
-    assert isinstance(sampler, OptunaSearch) and sampler.metric == ["top1", "flop_ratio"]
+    assert isinstance(sampler, OptunaSearch) and sampler.metric == ["top1", "cost_ratio"]
     assert sampler._ot_study.directions == [StudyDirection.MAXIMIZE, StudyDirection.MINIMIZE]
     assert sampler._sampler._n_startup_trials == initial_points(40) == 10
 

@@ -11,9 +11,9 @@ from worker_hooks import DieOnceAfter, WorkerProbe
 
 from tasray.config import load_experiment
 from tasray.distributed.train import STATE_FILE, RayRunner
-from tasray.jobs import SEARCH_WORKER_ENV, SearchJob
-from tasray.pipeline import full_spec, teacher_job
-from tasray.runner import LocalRunner
+from tasray.engine.jobs import SEARCH_WORKER_ENV, SearchJob
+from tasray.engine.pipeline import full_spec, teacher_job
+from tasray.engine.runner import LocalRunner
 from tasray.stages.base import load_state
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "experiments" / "quickstart.yaml"
@@ -40,7 +40,7 @@ def final_state(result: ray.train.Result) -> dict:
 def test_search_on_two_nodes_keeps_both_ranks_identical(two_nodes, tmp_path):
     overrides = [f"storage_path={tmp_path}", "search.epochs=2", "resources.num_workers=2"]
     exp = load_experiment(QUICKSTART, overrides)
-    job = SearchJob(full_spec(exp), exp.search, exp.data, exp.seed)
+    job = SearchJob.of(full_spec(exp), exp.search, exp.data, exp.seed)
     probe = WorkerProbe(sorted(job.worker_env))
     result = RayRunner(exp.resources, exp.storage_path, exp.name, "two-nodes", worker_hooks=[probe]).fit(job)
     workers = sorted(result.metrics["workers"], key=lambda w: w["rank"])

@@ -4,10 +4,10 @@ import sys
 import pytest
 import torch
 
-from tasray.arch import ArchSpec
-from tasray.export import export_onnx, export_torchscript, load_pruned, save_pruned
+from tasray.io.export import export_onnx, export_torchscript, load_pruned, save_pruned
 from tasray.models import PrunedResNet, create_model, list_models
 from tasray.registry import UnknownNameError
+from tasray.spec.arch import ArchSpec
 
 
 def test_registry_lists_the_paper_models_and_rejects_unknown_names() -> None:

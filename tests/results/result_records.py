@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from tasray.arch import ArchSpec
+from tasray.costs.flops import flop_ratio
 from tasray.results.schema import TrialRecord
-from tasray.tas.cost import flop_ratio
+from tasray.spec.arch import ArchSpec
 
 
 def slim(model: str, keep: float, num_classes: int = 10, depths: tuple[int, ...] | None = None):

@@ -3,9 +3,9 @@ from dataclasses import replace
 import pandas as pd
 from result_records import record, slim
 
+from tasray.costs import flops as cost
+from tasray.methods import method_label
 from tasray.results.latency_section import REPORT_LATENCY_BATCH, latency_section
-from tasray.results.leaderboard import method_label
-from tasray.tas import cost
 
 
 def digits_sized(keep: float):

@@ -99,7 +99,7 @@ def test_rich_table_lists_rows_in_rank_order(table: pa.Table) -> None:
     assert [cells[-1] for cells in lines] == ["unpruned", "tas", "random", "fixed", "tas-w"]
     assert lines[1][-2] == "★◆"
     assert not {"★", "◆"} & set("".join(lines[3]))  # fixed: neither best nor Pareto
-    assert "★ best top-1 of its FLOP bucket" in text
+    assert "★ best top-1 of its cost bucket" in text
 
 
 def test_rows_outside_their_flop_band_are_marked(tmp_path: Path) -> None:

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from tasray.arch import ArchSpec
+from tasray.costs.flops import count_flops
 from tasray.models.resnet import default_input_size
 from tasray.results.published import load_published, published_for
-from tasray.tas.cost import count_flops
+from tasray.spec.arch import ArchSpec
 
 CLASSES = {"cifar10": 10, "cifar100": 100, "imagenet": 1000}
 

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from tasray.arch import ArchSpec
 from tasray.config import DataConfig
 from tasray.data import load_data
+from tasray.spec.arch import ArchSpec
 
 
 @pytest.fixture(scope="session")

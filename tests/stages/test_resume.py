@@ -4,7 +4,7 @@ uninterrupted run (CPU, same seed)."""
 import torch
 
 from tasray.config import DataConfig, SearchConfig
-from tasray.jobs import SearchJob, TrainJob
+from tasray.engine.jobs import SearchJob, TrainJob
 from tasray.stages.base import load_state, save_state
 from tasray.stages.train import TrainSettings
 
@@ -41,7 +41,7 @@ def test_train_stage_resumes_exactly(tmp_path, digits_spec) -> None:
 
 def test_search_stage_resumes_exactly(tmp_path, digits_spec) -> None:
     cfg = SearchConfig(epochs=2, arch_lr=0.05)
-    job = SearchJob(digits_spec, cfg, DataConfig(name="digits", batch_size=128), seed=3)
+    job = SearchJob.of(digits_spec, cfg, DataConfig(name="digits", batch_size=128), seed=3)
     whole, resumed = interrupted_and_whole(job, tmp_path)
     assert_same_weights(whole.network, resumed.network)
     assert resumed.network.tau == whole.network.tau

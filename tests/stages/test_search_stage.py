@@ -7,16 +7,16 @@ learning rate that lets α and β move as far as the paper's 1e-3 does over its 
 import pytest
 import torch
 
-from tasray.arch import ArchSpec
 from tasray.config import SearchConfig
-from tasray.jobs import SearchJob
-from tasray.stages.search import architecture_lr, temperature
-from tasray.tas.cost import count_flops
+from tasray.costs.flops import count_flops
+from tasray.engine.jobs import SearchJob
+from tasray.engine.settings import search_settings
+from tasray.spec.arch import ArchSpec
 
 
 def search(digits_config, spec, seed: int = 0, **settings):
     cfg = SearchConfig(**{"epochs": 6, **settings})
-    return SearchJob(spec, cfg, digits_config, seed=seed).build(torch.device("cpu")).fit(progress=False)
+    return SearchJob.of(spec, cfg, digits_config, seed=seed).build(torch.device("cpu")).fit(progress=False)
 
 
 def test_without_cost_loss_the_search_grows_toward_the_largest_widths(digits_config, digits_spec):
@@ -53,7 +53,7 @@ def test_the_result_is_the_best_validating_in_band_epoch(digits_config, digits_s
 def test_an_epoch_ending_out_of_band_keeps_its_latest_in_band_argmax(digits_config, digits_spec):
     """A narrow band the argmax steps around (R = 0.444, λ_cost 0.61, |I| = 3: a quickstart trial
     whose 8 epoch ends all missed before the epoch looked at its steps)."""
-    stage = SearchJob(
+    stage = SearchJob.of(
         digits_spec,
         SearchConfig(epochs=8, target_ratio=0.444, lambda_cost=0.61, num_selected=3),
         digits_config,
@@ -80,27 +80,30 @@ def test_an_epoch_ending_out_of_band_keeps_its_latest_in_band_argmax(digits_conf
 
 
 def test_architecture_adam_uses_the_authors_betas(digits_config, digits_spec):
-    stage = SearchJob(digits_spec, SearchConfig(epochs=1), digits_config, seed=0).build(torch.device("cpu"))
+    stage = SearchJob.of(digits_spec, SearchConfig(epochs=1), digits_config, 0).build(torch.device("cpu"))
     assert stage.arch_optimizer.param_groups[0]["betas"] == (0.5, 0.999)
 
 
 def test_the_architecture_lr_spreads_the_travel_over_the_steps() -> None:
-    assert architecture_lr(SearchConfig(epochs=8), steps_per_epoch=12) == pytest.approx(30 / 96)
-    assert architecture_lr(SearchConfig(epochs=600), steps_per_epoch=98) == 1e-3  # the paper's
-    assert architecture_lr(SearchConfig(epochs=8, arch_travel=0), steps_per_epoch=12) == 1e-3
+    def rate(steps: int, **settings) -> float:
+        return search_settings(SearchConfig(**settings)).arch.rate(steps)
+
+    assert rate(8 * 12) == pytest.approx(30 / 96)
+    assert rate(600 * 98) == 1e-3  # the paper's
+    assert rate(8 * 12, arch_travel=0) == 1e-3
 
 
 @pytest.mark.parametrize(("schedule", "middle"), [("linear", 5.05), ("cosine", 5.05), ("exponential", 1.0)])
 def test_temperature_runs_from_tau_max_to_tau_min(schedule: str, middle: float) -> None:
-    cfg = SearchConfig(epochs=3, tau_max=10.0, tau_schedule=schedule)
-    assert [temperature(cfg, e) for e in (0, 2)] == pytest.approx([10.0, 0.1])
-    assert temperature(cfg, 1) == pytest.approx(middle)
+    tau = search_settings(SearchConfig(epochs=3, tau_max=10.0, tau_schedule=schedule)).tau
+    assert [tau.at(e, epochs=3) for e in (0, 2)] == pytest.approx([10.0, 0.1])
+    assert tau.at(1, epochs=3) == pytest.approx(middle)
 
 
 def test_each_step_computes_gradients_only_for_the_group_it_updates(digits_config, digits_spec):
     """The weights step must not back-propagate into α/β, nor the architecture step into the weights:
     that work would be thrown away, and it made the search ~15 % slower than it needs to be."""
-    stage = SearchJob(digits_spec, SearchConfig(epochs=1), digits_config, seed=0).build(torch.device("cpu"))
+    stage = SearchJob.of(digits_spec, SearchConfig(epochs=1), digits_config, 0).build(torch.device("cpu"))
     net, (x, y) = stage.network, next(iter(stage.train_loader))
     stage.weights_step(x, y)
     assert all(p.grad is None for p in net.arch_parameters())

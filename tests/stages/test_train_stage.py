@@ -2,9 +2,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tasray.arch import ArchSpec
 from tasray.config import SearchConfig
-from tasray.jobs import SearchJob, TrainJob
+from tasray.engine.jobs import SearchJob, TrainJob
+from tasray.spec.arch import ArchSpec
 from tasray.stages.kd import KDLoss
 from tasray.stages.metrics import evaluate
 from tasray.stages.speed import SpeedSettings
@@ -134,7 +134,7 @@ def test_loader_workers_reach_every_loader(digits_config, digits_spec, cpu) -> N
     stage = job.build(cpu)
     assert stage.loader.num_workers == 2 and stage.loader_options.workers == 2
     assert not stage.loader.pin_memory  # pinned memory only pays with a GPU
-    search = SearchJob(digits_spec, SearchConfig(epochs=1), data, seed=0).build(cpu)
+    search = SearchJob.of(digits_spec, SearchConfig(epochs=1), data, seed=0).build(cpu)
     assert search.train_loader.num_workers == search.val_loader.num_workers == 2
     assert job.settings.speed == SpeedSettings()  # the CPU default: fp32, contiguous, eager
 

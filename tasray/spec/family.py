@@ -28,6 +28,8 @@ class ResNetFamily:
         stem_width: output channels of the stem conv.
     """
 
+    kind = "resnet"  # which network classes build it (`tasray.models.factory`)
+
     name: str
     block: Literal["basic", "bottleneck"]
     stage_depths: tuple[int, ...]

@@ -12,20 +12,24 @@ from typing import Any
 
 import torch
 
-from tasray import __version__, storage
-from tasray.arch import ArchSpec
+from tasray import __version__
 from tasray.config import Experiment, dataset_geometry, teacher_key, trial_key
-from tasray.export import ARCH, WEIGHTS
-from tasray.jobs import TrainJob, dataset, speed_settings
-from tasray.keyed_cache import KeyedCache
-from tasray.methods import MethodContext, MethodResult, get_method
+from tasray.costs import Cost, CostSetup, create_cost
+from tasray.engine.jobs import TrainJob, dataset
+from tasray.engine.runner import Runner
+from tasray.engine.search_cache import CachedSearches, KeyLock, SearchCache
+from tasray.engine.settings import train_settings
+from tasray.io import storage
+from tasray.io.export import ARCH, WEIGHTS
+from tasray.io.keyed_cache import KeyedCache
+from tasray.methods.context import MethodContext, MethodResult
+from tasray.methods.registry import METHODS, Method
+from tasray.models.factory import build_network
 from tasray.models.resnet import PrunedResNet
 from tasray.preflight.checkpoint import read_state_dict
-from tasray.results.schema import TrialRecord
-from tasray.runner import Runner
-from tasray.search_cache import CachedSearches, KeyLock, SearchCache
+from tasray.results.schema import HISTORY_KEYS, TrialRecord
+from tasray.spec.arch import ArchSpec
 from tasray.stages.metrics import evaluate
-from tasray.stages.train import TrainSettings
 from tasray.stages.transfer import L1Norm, select_channels
 
 TEACHERS = "_teachers"
@@ -51,17 +55,12 @@ class Teacher:
 
 
 def teacher_job(exp: Experiment) -> TrainJob:
-    t, d = exp.teacher, exp.data
-    settings = TrainSettings(
-        t.epochs,
-        t.lr,
-        t.momentum,
-        t.weight_decay,
-        d.batch_size,
-        d.eval_batch_size,
-        speed=speed_settings(exp.resources),
-    )
-    return TrainJob("teacher", full_spec(exp), settings, d, exp.seed)
+    return TrainJob("teacher", full_spec(exp), train_settings(exp, exp.teacher), exp.data, exp.seed)
+
+
+def trial_cost(exp: Experiment) -> Cost:
+    """The cost the experiment's targets are ratios of (`search.cost`)."""
+    return create_cost(exp.search.cost, CostSetup(full_spec(exp), exp.storage_path))
 
 
 class TeacherCache(KeyedCache[Teacher]):
@@ -79,7 +78,7 @@ class TeacherCache(KeyedCache[Teacher]):
         }
 
     def decode(self, blob: dict[str, Any]) -> Teacher:
-        model = PrunedResNet(ArchSpec.from_dict(blob["spec"]))
+        model = build_network(ArchSpec.from_dict(blob["spec"]))
         model.load_state_dict(blob["state"])
         return Teacher(model.spec, model.eval(), blob["top1"], blob["top5"], blob["seconds"])
 
@@ -93,7 +92,7 @@ def trial_model_dir(exp: Experiment, trial_id: str) -> str:
 def load_teacher_checkpoint(exp: Experiment, device: torch.device) -> Teacher:
     """The user's unpruned state_dict (`teacher.checkpoint`), scored on the test split."""
     spec = full_spec(exp)
-    model = PrunedResNet(spec)
+    model = build_network(spec)
     what = f"teacher.checkpoint ({spec.model})"
     model.load_state_dict(read_state_dict(exp.teacher.checkpoint, model, what))
     model.eval().to(device)
@@ -126,6 +125,10 @@ class TrialPlan:
     baseline_index: int | None = None  # position in experiment.baselines
 
     @property
+    def method_entry(self) -> Method:
+        return METHODS.get(self.method)
+
+    @property
     def baseline(self) -> Any:
         return None if self.baseline_index is None else self.experiment.baselines[self.baseline_index]
 
@@ -145,19 +148,8 @@ def baseline_plans(exp: Experiment) -> list[TrialPlan]:
 
 
 def retrain_job(plan: TrialPlan, spec: ArchSpec, teacher: Teacher, kept: list[list[int]] | None) -> TrainJob:
-    exp, r = plan.experiment, plan.experiment.retrain
-    settings = TrainSettings(
-        r.epochs,
-        r.lr,
-        r.momentum,
-        r.weight_decay,
-        exp.data.batch_size,
-        exp.data.eval_batch_size,
-        plan.transfer,
-        r.kd_weight,
-        r.kd_temperature,
-        speed=speed_settings(exp.resources),
-    )
+    exp = plan.experiment
+    settings = train_settings(exp, exp.retrain, transfer=plan.transfer)
     needs_teacher = plan.transfer != "scratch"
     if kept is None and plan.transfer == "init":
         kept = select_channels(teacher.model, spec, L1Norm())
@@ -173,14 +165,22 @@ def retrain_job(plan: TrialPlan, spec: ArchSpec, teacher: Teacher, kept: list[li
     )
 
 
-def find_architecture(plan: TrialPlan, teacher: Teacher, runner: Runner) -> MethodResult:
+def find_architecture(plan: TrialPlan, teacher: Teacher, runner: Runner, cost: Cost) -> MethodResult:
     """Run the trial's pruning method: an ArchSpec (and the teacher filters it keeps)."""
-    context = MethodContext(plan.experiment, teacher.spec, teacher.model, teacher.top1, runner, plan.baseline)
-    return get_method(plan.method)(context)
+    context = MethodContext(
+        experiment=plan.experiment,
+        full_spec=teacher.spec,
+        teacher=teacher.model,
+        teacher_top1=teacher.top1,
+        runner=runner,
+        cost=cost,
+        baseline=plan.baseline,
+    )
+    return plan.method_entry.run(context)
 
 
 def retrain_and_record(
-    plan: TrialPlan, found: MethodResult, teacher: Teacher, runner: Runner, started: datetime
+    plan: TrialPlan, found: MethodResult, teacher: Teacher, runner: Runner, cost: Cost, started: datetime
 ) -> TrialRecord:
     """Retrain the found architecture with the trial's transfer and describe it as one results row."""
     exp = plan.experiment
@@ -188,10 +188,11 @@ def retrain_and_record(
     folder = trial_model_dir(exp, plan.trial_id)
     storage.save_object(posixpath.join(folder, WEIGHTS), trained.model.state_dict())
     storage.write_bytes(posixpath.join(folder, ARCH), (found.spec.to_json() + "\n").encode())
-    is_tas = plan.baseline is None
+    is_tas = plan.method_entry.searches
     target = plan.target_ratio
     return TrialRecord.from_arch(
         found.spec,
+        cost=cost,
         experiment_id=exp.name,
         trial_id=plan.trial_id,
         method=plan.method,
@@ -225,9 +226,10 @@ def run_trial(plan: TrialPlan, teacher: Teacher, runner: Runner, lock: KeyLock |
     """
     started = datetime.now(timezone.utc)
     runner = CachedSearches(runner, SearchCache(plan.experiment.storage_path), lock)
-    return retrain_and_record(plan, find_architecture(plan, teacher, runner), teacher, runner, started)
+    cost = trial_cost(plan.experiment)
+    found = find_architecture(plan, teacher, runner, cost)
+    return retrain_and_record(plan, found, teacher, runner, cost, started)
 
 
 def _history_row(entry: dict[str, float]) -> dict[str, float]:
-    keys = ("epoch", "flops", "flop_ratio", "expected_flops", "discrepancy", "val_top1", "tau")
-    return {k: entry[k] for k in keys}
+    return {k: entry[k] for k in HISTORY_KEYS}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Generic, TypeVar
 
-from tasray import storage
 from tasray.errors import TasrayError
+from tasray.io import storage
 from tasray.preflight.checkpoint import first_line
 
 T = TypeVar("T")

@@ -4,17 +4,12 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from tasray.arch import ArchSpec
-from tasray.family import get_family
+from tasray.costs.base import ArchDistribution, DepthDistribution, WidthDistribution
+from tasray.costs.flops import count_flops, count_params, expected_flops
 from tasray.models import PrunedResNet, list_models
-from tasray.tas.cost import (
-    DepthDistribution,
-    WidthDistribution,
-    cost_loss,
-    count_flops,
-    count_params,
-    expected_flops,
-)
+from tasray.spec.arch import ArchSpec
+from tasray.spec.family import get_family
+from tasray.tas.cost_loss import cost_loss
 
 # Unpruned MACs from the paper (CIFAR at 32×32 with 10 classes; ImageNet at 224×224, 1000 classes).
 PAPER_MFLOPS = {
@@ -85,7 +80,7 @@ def test_expected_cost_of_a_one_hot_distribution_is_the_exact_cost(model: str) -
     for _ in range(10):
         spec = random_spec(model, rng, 3, 32, 10)
         widths, depths = one_hot_distributions(spec, ArchSpec.full(model, 10, 3, (32, 32)))
-        assert float(expected_flops(spec, widths, depths).detach()) == pytest.approx(
+        assert float(expected_flops(ArchDistribution(spec, widths, depths)).detach()) == pytest.approx(
             count_flops(spec), rel=1e-5
         )
 
@@ -102,7 +97,7 @@ def test_expected_cost_is_differentiable_and_between_extremes() -> None:
     depths = [
         DepthDistribution([1, d], torch.tensor([0.5, 0.5], requires_grad=True)) for d in family.stage_depths
     ]
-    cost = expected_flops(spec, widths, depths)
+    cost = expected_flops(ArchDistribution(spec, widths, depths))
     cost.backward()
     assert 0 < float(cost.detach()) < count_flops(spec)
     assert all(w.probs.grad[1] > w.probs.grad[0] for w in widths)  # wider costs more

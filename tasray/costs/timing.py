@@ -16,8 +16,8 @@ from typing import Literal
 
 import torch
 
-from tasray.arch import ArchSpec
-from tasray.models.resnet import PrunedResNet
+from tasray.models.factory import build_network
+from tasray.spec.arch import ArchSpec
 
 
 def _synchronize(device: torch.device) -> None:
@@ -46,7 +46,7 @@ def interleaved_latency(
     if clock == "cpu" and device.type != "cpu":
         raise ValueError(f"clock 'cpu' times CPU work; the device is {device.type}")
     timer = time.process_time if clock == "cpu" else time.perf_counter
-    models = [PrunedResNet(spec).eval().to(device) for spec in specs]
+    models = [build_network(spec).eval().to(device) for spec in specs]
     inputs = [torch.randn(batch_size, spec.in_channels, *spec.input_size, device=device) for spec in specs]
     times: list[list[float]] = [[] for _ in specs]
     for round_ in range(warmup + rounds):

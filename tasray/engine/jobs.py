@@ -14,14 +14,17 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch.utils.data import Dataset, Subset
 
-from tasray.arch import ArchSpec
-from tasray.config import DataConfig, ResourcesConfig, SearchConfig
+from tasray.config import DataConfig, SearchConfig
+from tasray.costs.base import Cost
+from tasray.costs.flops import FlopsCost, count_flops, count_params, flop_ratio
 from tasray.data import DataSplits, LoaderOptions, load_data, split_halves
+from tasray.engine.settings import search_settings
+from tasray.models.factory import build_network
 from tasray.models.resnet import PrunedResNet
-from tasray.stages.search import SearchResult, SearchStage, search_result
+from tasray.spec.arch import ArchSpec
+from tasray.stages.search import SearchResult, SearchSettings, SearchStage, search_result
 from tasray.stages.speed import SpeedSettings
 from tasray.stages.train import TrainResult, TrainSettings, TrainStage
-from tasray.tas.cost import count_flops, count_params, flop_ratio
 
 Split = Literal["train", "test", "search_train", "search_val"]
 
@@ -51,11 +54,6 @@ def loader_options(data: DataConfig, device: torch.device) -> LoaderOptions:
     return LoaderOptions(workers=data.loader_workers or 0, pin_memory=device.type == "cuda")
 
 
-def speed_settings(resources: ResourcesConfig) -> SpeedSettings:
-    """The speed settings of the fixed-shape stages, from the experiment's resources."""
-    return SpeedSettings(resources.amp, resources.channels_last, resources.cudnn_benchmark, resources.compile)
-
-
 # oneDNN, behind PyTorch's CPU convolutions, keeps a compiled kernel for each conv shape it meets,
 # up to 1024. The search meets new shapes nearly every step (the sampled widths change), so that
 # cache only fills the heap: it took a ResNet-20 search to 2.4x the plain step's peak RSS. 64 keeps
@@ -66,7 +64,7 @@ SEARCH_WORKER_ENV = {"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "64"}
 
 @dataclass(frozen=True)
 class TrainJob:
-    """Train `PrunedResNet(spec)`: the teacher, a retraining, or a random-search candidate."""
+    """Train the network of `spec`: the teacher, a retraining, or a random-search candidate."""
 
     worker_env: ClassVar[dict[str, str]] = {}  # environment of the processes that run the job
 
@@ -84,7 +82,7 @@ class TrainJob:
     def teacher(self) -> PrunedResNet | None:
         if self.teacher_state is None:
             return None
-        net = PrunedResNet(self.teacher_spec)
+        net = build_network(self.teacher_spec)
         net.load_state_dict(self.teacher_state)
         return net
 
@@ -103,7 +101,7 @@ class TrainJob:
         )
 
     def result_from_state(self, state: dict[str, Any]) -> TrainResult:
-        model = PrunedResNet(self.spec)
+        model = build_network(self.spec)
         model.load_state_dict(state["model"])
         history = state["history"]
         last = history[-1]
@@ -123,15 +121,31 @@ class TrainJob:
 
 @dataclass(frozen=True)
 class SearchJob:
-    """Run the TAS search for `full_spec.model` on D_train / D_val."""
+    """Run the TAS search for `full_spec.model` on D_train / D_val, towards a target of `cost`."""
 
     worker_env: ClassVar[dict[str, str]] = SEARCH_WORKER_ENV
 
     full_spec: ArchSpec
-    settings: SearchConfig
+    settings: SearchSettings
+    cost: Cost
     data: DataConfig
     seed: int
     name: str = "search"
+
+    @classmethod
+    def of(
+        cls,
+        full_spec: ArchSpec,
+        search: SearchConfig,
+        data: DataConfig,
+        seed: int,
+        *,
+        cost: Cost | None = None,
+        variant: str | None = None,
+    ) -> SearchJob:
+        """The search a `search` section describes (of `variant`, default its own), towards a
+        target of `cost` (default FLOPs)."""
+        return cls(full_spec, search_settings(search, variant), cost or FlopsCost(), data, seed)
 
     def build(self, device: torch.device) -> SearchStage:
         # The sampled conv shapes change every step: autotuning each would only cost time. (A
@@ -140,6 +154,7 @@ class SearchJob:
         return SearchStage(
             self.full_spec,
             self.settings,
+            self.cost,
             dataset(self.data, "search_train", self.seed),
             dataset(self.data, "search_val", self.seed),
             self.data.batch_size,
@@ -149,4 +164,4 @@ class SearchJob:
         )
 
     def result_from_state(self, state: dict[str, Any]) -> SearchResult:
-        return search_result(self.settings, state["history"], state["archs"], state["seconds"])
+        return search_result(self.settings.target, state["history"], state["archs"], state["seconds"])

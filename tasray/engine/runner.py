@@ -9,7 +9,7 @@ from typing import Protocol
 
 import torch
 
-from tasray.jobs import SearchJob, TrainJob
+from tasray.engine.jobs import SearchJob, TrainJob
 from tasray.stages.base import Stage, load_state, save_state
 from tasray.stages.search import SearchResult
 from tasray.stages.train import TrainResult

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tasray.errors import TasrayError
-from tasray.family import ResNetFamily, get_family
+from tasray.spec.family import ResNetFamily, get_family
 
 
 class ArchSpecError(TasrayError, ValueError):
@@ -16,7 +16,8 @@ class ArchSpecError(TasrayError, ValueError):
 
 @dataclass(frozen=True)
 class ArchSpec:
-    """A pruned ResNet, as data.
+    """A pruned network of a registered model family, as data: every method produces one, and
+    retraining, costs and export consume it.
 
     Args:
         model: name of the source (unpruned) model, e.g. ``cifar_resnet56``.
@@ -55,6 +56,10 @@ class ArchSpec:
         """The unpruned network of `model`."""
         family = get_family(model)
         return cls(model, family.max_widths(), family.stage_depths, in_channels, input_size, num_classes)
+
+    def unpruned(self) -> ArchSpec:
+        """The unpruned network of this spec's model, at the same input geometry."""
+        return ArchSpec.full(self.model, self.num_classes, self.in_channels, self.input_size)
 
     def validate(self) -> None:
         try:

@@ -13,12 +13,12 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from tasray.arch import ArchSpec
 from tasray.config import config_hash
 from tasray.config.io import NOT_TEACHER_INPUTS
-from tasray.jobs import SearchJob
-from tasray.keyed_cache import KeyedCache
-from tasray.runner import Job, Runner
+from tasray.engine.jobs import SearchJob
+from tasray.engine.runner import Job, Runner
+from tasray.io.keyed_cache import KeyedCache
+from tasray.spec.arch import ArchSpec
 from tasray.stages.search import SearchResult
 from tasray.stages.train import TrainResult
 
@@ -26,9 +26,9 @@ SEARCHES = "_searches"
 
 
 def search_key(job: SearchJob) -> str:
-    """The hash of what determines a search's result: data, model, search settings and seed."""
+    """The hash of what determines a search's result: data, model, search settings, cost and seed."""
     data = job.data.model_dump(mode="json", exclude=NOT_TEACHER_INPUTS)
-    return config_hash(job.full_spec, job.settings, data, job.seed)
+    return config_hash(job.full_spec, job.settings, job.cost.identity(), data, job.seed)
 
 
 class KeyLock(Protocol):

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import torch
 
-from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
+from tasray.models.factory import build_network
 from tasray.models.resnet import PrunedResNet
 from tasray.preflight.checkpoint import first_line, read_state_dict
+from tasray.spec.arch import ArchSpec
 
 WEIGHTS, ARCH = "model.pt", "arch.json"
 FORMATS = ("state_dict", "torchscript", "onnx")
@@ -55,7 +56,7 @@ def load_pruned(directory: str | Path, map_location: str | torch.device = "cpu")
         raise TasrayError(f"{directory / ARCH}: not an ArchSpec JSON file ({first_line(err)})") from None
     except TasrayError as err:
         raise TasrayError(f"{directory / ARCH}: {err}") from None
-    model = PrunedResNet(spec)
+    model = build_network(spec)
     model.load_state_dict(read_state_dict(directory / WEIGHTS, model, f"{spec.model} weights"))
     return model.to(map_location).eval()
 

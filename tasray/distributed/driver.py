@@ -1,0 +1,93 @@
+"""`run_experiment`: one experiment on Ray, from the checks before Ray starts to the results rows.
+
+It checks everything the driver can check (`tasray.preflight`), joins or starts Ray, trains the
+teacher once (cached by content), runs the sweep of TAS trials and every baseline as one Ray Tune
+run, and returns where the rows are. Re-running it resumes an interrupted run. Progress lines go
+to `console`; the `tasray run` command only parses its arguments and prints the outcome.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+
+from rich.console import Console
+
+from tasray.config import Experiment, save_resolved, teacher_key
+from tasray.distributed.cluster import ray_session
+from tasray.distributed.progress import ProgressView
+from tasray.distributed.sweep import run_sweep
+from tasray.distributed.train import RayRunner, ray_storage
+from tasray.distributed.tune_metrics import StageEventFile
+from tasray.engine.pipeline import get_teacher
+from tasray.io import storage
+from tasray.preflight import check_inputs, check_run, choose_cluster
+
+CONFIG_FILE = "_config.yaml"  # beside the rows; readers of the store skip names starting with "_"
+
+
+@dataclass(frozen=True)
+class ExperimentRun:
+    """What a finished `run_experiment` leaves.
+
+    Args:
+        results: the experiment's folder of results rows (`tasray leaderboard` reads it).
+        teacher_top1: the unpruned network's test top-1, percent.
+        failed: trials that failed; re-running resumes them.
+    """
+
+    results: str
+    teacher_top1: float
+    failed: int
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def run_experiment(
+    exp: Experiment, address: str | None = None, console: Console | None = None, verbose: bool = False
+) -> ExperimentRun:
+    """Run (or resume) `exp` on the Ray cluster `address` picks (see `tasray.preflight.cluster`).
+
+    Args:
+        exp: a validated experiment.
+        address: ``host:port``, ``ray://host:port``, ``auto`` or ``local``; None follows Ray's rule.
+        console: where progress lines go (None: nowhere).
+        verbose: show Ray's own logs.
+
+    Raises:
+        TasrayError: bad input found before Ray starts (data, checkpoint, storage, cluster).
+    """
+    console = console or Console(file=io.StringIO())
+    check_inputs(exp)
+    target = choose_cluster(address)
+    check_run(exp, target)
+    # Ctrl-C must raise KeyboardInterrupt in the driver (one line, exit 130, Ray shut down), not
+    # trigger Tune's own stop-and-return; the Tune run's saved state makes a re-run resume.
+    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
+    tas, baselines = exp.sweep.num_tas_trials, len(exp.baselines)
+    console.print(
+        f"[bold]{exp.name}[/bold]: {plural(tas + baselines, 'trial')} "
+        f"({tas} TAS, {plural(baselines, 'baseline')})"
+    )
+    with ray_session(target, exp.resources, verbose) as cluster, ProgressView(console) as view:
+        if cluster is not None:
+            console.print(cluster.describe())
+            if cluster.dashboard:
+                console.print(f"Ray dashboard: http://{cluster.dashboard}")
+        teacher_run = f"teacher-{teacher_key(exp)[:8]}"
+        callbacks = [view.callback("teacher")]
+        if "://" not in exp.storage_path:  # TensorBoard files are written with local file I/O
+            curves = storage.join(ray_storage(exp.storage_path, exp.name), f"{teacher_run}-tensorboard")
+            callbacks.append(StageEventFile(curves))
+        teacher_runner = RayRunner(
+            exp.resources, exp.storage_path, exp.name, teacher_run, callbacks=callbacks, verbose=verbose
+        )
+        teacher = get_teacher(exp, teacher_runner)
+        console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
+        config_file = save_resolved(exp, storage.join(exp.storage_path, exp.name, CONFIG_FILE))
+        console.print(f"resolved config: {config_file}")
+        failed = run_sweep(exp, teacher, view.queue, verbose)
+    return ExperimentRun(storage.join(exp.storage_path, exp.name), teacher.top1, failed)
