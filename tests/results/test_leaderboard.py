@@ -112,7 +112,7 @@ def test_rows_outside_their_flop_band_are_marked(tmp_path: Path) -> None:
     text = console.export_text()
     marks = {line.split()[-1]: line for line in text.splitlines() if " kd " in line}
     assert "⚠" in marks["tas-out"] and "⚠" not in marks["tas-in"] and "⚠" not in marks["fixed"]
-    assert "⚠ FLOPs outside (1 ± t)·R" in text
+    assert "⚠ cost outside (1 ± t)·R" in text
     rows = list(csv.DictReader(io.StringIO(leaderboard_csv(build_leaderboards(store.read())))))
     assert {r["trial_id"]: r["in_band"] for r in rows} == {"tas-in": "True", "tas-out": "False", "fixed": ""}
 
