@@ -16,11 +16,10 @@ import torch
 from tasray.data.errors import DataError
 from tasray.data.splits import DataSplits
 from tasray.data.tensor_dataset import TensorImageDataset
-from tasray.data.transforms import ShiftFlipPolicy, channel_stats, tensor_transforms
+from tasray.data.transforms import ShiftFlipPolicy, augmentation, channel_stats, normalization
 
 REQUIRED_KEYS = ("x_train", "y_train", "x_test", "y_test")
 CLASSES_KEY = "classes"
-PIXEL_SCALE = 255.0
 
 
 def load_npz(root: str | None, download: bool = False, augment: bool = True) -> DataSplits:
@@ -40,20 +39,20 @@ def load_npz(root: str | None, download: bool = False, augment: bool = True) -> 
     num_classes = _check_label_range(path, {"y_train": y_train, "y_test": y_test}, class_names)
 
     channels, height, width = x_train.shape[1:]
-    stats = channel_stats(x_train, PIXEL_SCALE)
-    train_transform, eval_transform = tensor_transforms(
-        stats, PIXEL_SCALE, small_image_policy(channels, height, width), augment
-    )
-    train = TensorImageDataset(x_train, y_train, train_transform)
+    stats = channel_stats(x_train)
+    normalize = normalization(stats)
+    shift = augmentation((height, width), small_image_policy(channels, height, width)) if augment else None
+    train = TensorImageDataset(x_train, y_train, normalize, shift)
     return DataSplits(
         name="npz",
         train=train,
-        train_eval=train.with_transform(eval_transform),
-        test=TensorImageDataset(x_test, y_test, eval_transform),
+        train_eval=train.unaugmented(),
+        test=TensorImageDataset(x_test, y_test, normalize),
         num_classes=num_classes,
         in_channels=channels,
         input_size=(height, width),
         class_names=class_names,
+        normalization=stats,
     )
 
 
