@@ -220,19 +220,26 @@ def config_hash(*parts: BaseModel | Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _data_inputs(exp: Experiment) -> dict[str, Any]:
+    """The data settings that change what a network learns."""
+    data = exp.data.model_dump(mode="json", exclude=NOT_TEACHER_INPUTS)
+    if data["image_size"] is None:  # unset: keys of runs from before image_size existed stay valid
+        del data["image_size"]
+    return data
+
+
 def teacher_key(exp: Experiment) -> str:
     """The cache key of the trained unpruned network: what determines its weights.
 
     Data settings that do not change the weights (download, loader workers, eval batch size) are
     left out, so changing them does not retrain the teacher.
     """
-    data = exp.data.model_dump(mode="json", exclude=NOT_TEACHER_INPUTS)
-    return config_hash(data, exp.model, exp.teacher, exp.seed)
+    return config_hash(_data_inputs(exp), exp.model, exp.teacher, exp.seed)
 
 
 def _result_inputs(exp: Experiment) -> dict[str, Any]:
     data = exp.model_dump(mode="json", exclude=NOT_TRIAL_INPUTS)
-    data["data"] = {k: v for k, v in data["data"].items() if k not in NOT_TEACHER_INPUTS}
+    data["data"] = _data_inputs(exp)
     return data
 
 

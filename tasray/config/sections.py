@@ -53,6 +53,8 @@ class DataConfig(Section):
         loader_workers: DataLoader worker processes per training worker (0 loads in the
             training process). Unset: 0 for the in-memory sets (digits, cifar10, cifar100, npz),
             8 for ImageNet folders.
+        image_size: side of the square crops of ImageNet folders (training and evaluation);
+            unset: 224, the paper's. The other data sets keep their images' own size.
     """
 
     name: Literal["digits", "cifar10", "cifar100", "imagenet", "npz"] = "digits"
@@ -62,6 +64,7 @@ class DataConfig(Section):
     batch_size: int = Field(256, gt=0)
     eval_batch_size: int = Field(512, gt=0)
     loader_workers: int | None = Field(None, ge=0)
+    image_size: int | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _default_loader_workers(self) -> DataConfig:
@@ -74,6 +77,14 @@ class DataConfig(Section):
         if self.name in DATA_SETS_NEEDING_ROOT and not self.root:
             what = "the .npz file" if self.name == "npz" else "the directory with train/ and val/"
             raise field_error("root", self.root, f"required for data {self.name!r} ({what})")
+        return self
+
+    @model_validator(mode="after")
+    def _image_size_for_folders(self) -> DataConfig:
+        if self.image_size is not None and self.name != "imagenet":
+            raise field_error(
+                "image_size", self.image_size, "applies to image folders (imagenet) only; leave it unset"
+            )
         return self
 
 

@@ -99,6 +99,9 @@ def test_yaml_reads_exponent_floats_and_rejects_duplicate_keys(tmp_path):
         ("search: {tau_min: 20}\n", "search.tau_min = 20.0: must be <= tau_max (5)"),
         ("baselines: [{method: prune}]\n", "baselines[0].method = 'prune': must be one of"),
         ("baselines: [{method: fixed_ratio, keep: 1}]\n", "unknown key 'keep' in baselines[0]"),
+        ("data: {name: imagenet, root: x, image_size: 0}\n", "data.image_size = 0: must be > 0"),
+        ("data: {name: imagenet, root: x, image_size: 1.5}\n", "data.image_size = 1.5: must be a valid int"),
+        ("data: {image_size: 64}\n", "data.image_size = 64: applies to image folders (imagenet) only"),
     ],
 )
 def test_errors_name_field_value_and_rule(tmp_path, text, expected):

@@ -136,8 +136,8 @@ def test_image_size_sets_the_crops_of_image_folders_only(tmp_path):
     data = load_data("imagenet", str(tmp_path), image_size=32)
     assert data.input_size == (32, 32)
     assert all(dataset[0][0].shape == (3, 32, 32) for dataset in (data.train, data.train_eval, data.test))
-    assert DataConfig(name="imagenet", root=str(tmp_path), image_size=32).model_dump()["image_size"] == 32
-    assert dataset_geometry(DataConfig(name="imagenet", root=str(tmp_path), image_size=32)) == (3, (32, 32), 2)
+    config = DataConfig(name="imagenet", root=str(tmp_path), image_size=32)
+    assert dataset_geometry(config) == (3, (32, 32), 2)
     with pytest.raises(DataError, match="image_size applies to imagenet only; digits images keep their size"):
         load_data("digits", image_size=32)
 
