@@ -15,7 +15,8 @@ import torch
 from tasray import __version__, storage
 from tasray.arch import ArchSpec
 from tasray.config import Experiment, dataset_geometry, teacher_key, trial_key
-from tasray.export import ARCH, WEIGHTS
+from tasray.data.card import data_card
+from tasray.export import ARCH, DATA, WEIGHTS
 from tasray.jobs import TrainJob, dataset, speed_settings
 from tasray.keyed_cache import KeyedCache
 from tasray.methods import MethodContext, MethodResult, get_method
@@ -85,7 +86,7 @@ class TeacherCache(KeyedCache[Teacher]):
 
 
 def trial_model_dir(exp: Experiment, trial_id: str) -> str:
-    """Where a trial's retrained network is saved (`model.pt` + `arch.json`, for `tasray export`):
+    """Where a trial's retrained network is saved (`model.pt`, `arch.json`, `data.json`, for `tasray export`):
     `<storage>/<experiment>/_trials/<trial_id>`, out of the way of readers of the rows."""
     return storage.join(exp.storage_path, exp.name, TRIALS, trial_id)
 
@@ -188,6 +189,8 @@ def retrain_and_record(
     folder = trial_model_dir(exp, plan.trial_id)
     storage.save_object(posixpath.join(folder, WEIGHTS), trained.model.state_dict())
     storage.write_bytes(posixpath.join(folder, ARCH), (found.spec.to_json() + "\n").encode())
+    card = data_card(exp.data.name, exp.data.root, exp.data.image_size)  # what `tasray export` embeds
+    storage.write_bytes(posixpath.join(folder, DATA), (card.to_json() + "\n").encode())
     is_tas = plan.baseline is None
     target = plan.target_ratio
     return TrialRecord.from_arch(

@@ -11,7 +11,9 @@ import torch
 from tasray.cli import main
 from tasray.cli.run import CONFIG_FILE
 from tasray.config import load_experiment, save_resolved, teacher_key
+from tasray.data.card import data_card
 from tasray.errors import TasrayError
+from tasray.export import load_card
 from tasray.models.resnet import PrunedResNet
 from tasray.pipeline import (
     TRIALS,
@@ -54,7 +56,9 @@ def test_trials_become_rows_and_the_teacher_is_trained_once(tmp_path) -> None:
     assert len(tas["search_history"]) == 1 and tas["target_ratio"] == exp.search.target_ratio
     assert all(0 < r["flop_ratio"] < 1 and r["top1"] > 10 and r["teacher_top1"] == teacher.top1 for r in rows)
     assert_readable_from_the_root(tmp_path, exp, ["fixed_ratio-0-kd", "tas-0"])
-    # `tasray export` takes the trial's address beside its row; the network lies in _trials/.
+    # `tasray export` takes the trial's address beside its row; the network lies in _trials/,
+    # with the card of the data it was trained on.
+    assert load_card(tmp_path / exp.name / TRIALS / "tas-0") == data_card("digits")
     assert main(["export", str(tmp_path / exp.name / "tas-0"), "--format", "state_dict"]) == 0
     assert (tmp_path / exp.name / TRIALS / "tas-0-export" / "model.pt").is_file()
 

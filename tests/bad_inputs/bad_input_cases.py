@@ -383,4 +383,16 @@ CASES: list[Case] = [
         ("not an ArchSpec JSON file",),
         files=("trial_binary_arch",),
     ),
+    Case(
+        "export-without-data-card",
+        ("export", "trial"),
+        ("trial has no data.json", "_config.yaml to look the data set up in"),
+        files=("trial_without_card",),
+    ),
+    Case(
+        "export-binary-data-card",
+        ("export", "trial", "--check"),
+        ("data.json: not a data card JSON file",),
+        files=("trial_binary_card",),
+    ),
 ]
