@@ -11,7 +11,8 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
-from tasray.config.errors import ConfigError, union_member, unwrap
+from tasray.config.errors import ConfigError
+from tasray.config.schema import union_member, unwrap
 
 
 def set_path(data: dict[str, Any], path: str, value: Any, root: type[BaseModel]) -> None:

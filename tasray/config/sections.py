@@ -6,11 +6,11 @@ is an error instead of a silently ignored setting.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tasray.config.errors import field_error
+from tasray.config.errors import field_error, unknown_key
 from tasray.family import FAMILIES
 
 Fraction = Annotated[float, Field(gt=0, le=1)]
@@ -33,6 +33,15 @@ class Section(BaseModel):
     """Base of every config model: unknown keys are errors, and so are infinite or NaN floats."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        # pydantic's own error (extra="forbid") would not say which keys are allowed.
+        unknown = [key for key in data if key not in cls.model_fields] if isinstance(data, dict) else []
+        if unknown:
+            raise unknown_key(unknown[0], cls)
+        return data
 
 
 class DataConfig(Section):
