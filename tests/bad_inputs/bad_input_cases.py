@@ -95,7 +95,7 @@ CASES: list[Case] = [
         subprocess=True,
     ),
     config("yaml-syntax", "search: {epochs: 3\n", ("not valid YAML at line",)),
-    config("yaml-duplicate-key", "seed: 1\nseed: 2\n", ("duplicate key 'seed'",)),
+    config("yaml-duplicate-key", "seed: 1\nseed: 2\n", ('duplicate key "seed"',)),
     Case(
         "yaml-top-level-list", ("run", "list.yaml"), ("must be a mapping of sections",), files=("list_yaml",)
     ),
