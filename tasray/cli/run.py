@@ -1,4 +1,4 @@
-"""`tasray run FILE [--address ADDR] [--set key.path=value ...] [--dry-run] [--verbose]`.
+"""`tasray run FILE [--address ADDR] [--set key.path=value ...] [--dry-run [--skip-data-check]] [--verbose]`.
 
 Checks everything the driver can check (config, data files, checkpoint, storage path, cluster
 address and devices: `tasray.preflight`) before touching Ray or the storage path, says which Ray
@@ -14,8 +14,9 @@ import os
 
 from tasray import storage
 from tasray.cli import add_overrides_argument, output_console
-from tasray.cli.validate import dry_run, print_summary
+from tasray.cli.validate import add_skip_data_check_argument, dry_run, print_summary
 from tasray.config import load_experiment, save_resolved, teacher_key
+from tasray.errors import TasrayError
 from tasray.preflight import check_run, choose_cluster
 from tasray.results import read_results, render_leaderboard
 
@@ -32,13 +33,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_overrides_argument(parser)
     parser.add_argument("--dry-run", action="store_true", help="validate and summarise; start nothing")
+    add_skip_data_check_argument(parser)
     parser.add_argument("--verbose", action="store_true", help="show Ray's own logs")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.skip_data_check and not args.dry_run:
+        raise TasrayError("--skip-data-check needs --dry-run: a run reads the data")
     exp = load_experiment(args.file, args.overrides)
-    summary = dry_run(exp, check_data=True)
+    summary = dry_run(exp, check_data=not args.skip_data_check)
     target = choose_cluster(args.address)
     check_run(exp, target)
     # Bound to stdout now: Tune's banner is silenced by redirecting sys.stdout during the sweep.

@@ -17,7 +17,7 @@ from tasray.arch import ArchSpec
 from tasray.cli import add_overrides_argument
 from tasray.config import ConfigError, Experiment, dataset_geometry, load_experiment
 from tasray.config.geometry import Geometry, train_images
-from tasray.config.sections import FixedRatioBaseline
+from tasray.config.sections import FixedRatioBaseline, root_fix
 from tasray.models import create_model
 from tasray.preflight import check_inputs
 from tasray.stages.search import architecture_lr
@@ -67,11 +67,10 @@ def check_data_exists(exp: Experiment) -> None:
     """Files and folders the experiment reads exist and hold what it needs (`tasray.preflight`)."""
     data, root = exp.data, Path(exp.data.root or "")
     if data.name == "npz" and not root.is_file():
-        raise ConfigError(f"data.root = {data.root!r}: no such .npz file")
-    needs_dir = data.name == "imagenet" or (data.name.startswith("cifar") and data.root and not data.download)
+        raise ConfigError(f"data.root = {data.root!r}: no such .npz file; {root_fix(data.name)}")
+    needs_dir = data.name == "imagenet" or (data.name.startswith("cifar") and not data.download)
     if needs_dir and not root.is_dir():
-        hint = "" if data.name == "imagenet" else " (set data.download: true to fetch it)"
-        raise ConfigError(f"data.root = {data.root!r}: no such directory{hint}")
+        raise ConfigError(f"data.root = {data.root!r}: no such directory; {root_fix(data.name)}")
     checkpoint = exp.teacher.checkpoint
     if checkpoint and not Path(checkpoint).is_file():
         raise ConfigError(f"teacher.checkpoint = {checkpoint!r}: no such file")
@@ -182,15 +181,20 @@ def print_summary(summary: DryRunSummary, console: Console | None = None) -> Non
     (console or Console()).print(table)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("validate", help="check an experiment file without running it")
-    parser.add_argument("file", help="experiment YAML, e.g. experiments/quickstart.yaml")
-    add_overrides_argument(parser)
+def add_skip_data_check_argument(parser: argparse.ArgumentParser) -> None:
+    """`--skip-data-check`, for commands that check an experiment without running it."""
     parser.add_argument(
         "--skip-data-check",
         action="store_true",
         help="do not require the data set and teacher checkpoint to exist",
     )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("validate", help="check an experiment file without running it")
+    parser.add_argument("file", help="experiment YAML, e.g. experiments/quickstart.yaml")
+    add_overrides_argument(parser)
+    add_skip_data_check_argument(parser)
     parser.set_defaults(func=run)
 
 

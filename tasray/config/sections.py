@@ -22,11 +22,24 @@ Transfer = Literal["scratch", "init", "kd"]
 """How a pruned net is trained: from random init, from the unpruned weights, or by distillation."""
 
 DATA_SETS = ("digits", "cifar10", "cifar100", "imagenet", "npz")
-DATA_SETS_NEEDING_ROOT = ("npz", "imagenet")
+DATA_ROOTS = {
+    "cifar10": "the folder that holds cifar-10-batches-py/ (or will, with data.download: true)",
+    "cifar100": "the folder that holds cifar-100-python/ (or will, with data.download: true)",
+    "imagenet": "the folder that holds train/ and val/",
+    "npz": "your .npz file",
+}
+"""What `data.root` is for each data set that needs one (digits ships with scikit-learn)."""
+
+
 DEFAULT_WIDTH_MULTIPLE = 1
 """Channel granularity of pruned widths (see bench/latency.py for the measurements behind it)."""
 IMAGE_FOLDER_LOADER_WORKERS = 8
 """Default loader workers for data decoded from files (ImageNet JPEGs); in-memory sets use 0."""
+
+
+def root_fix(name: str) -> str:
+    """How to point `data.root` at the data set `name`, for the end of an error line."""
+    return f"set data.root (in the file, or --set data.root=PATH) to {DATA_ROOTS[name]}"
 
 
 class Section(BaseModel):
@@ -51,8 +64,8 @@ class DataConfig(Section):
         name: ``digits`` (embedded 8×8 digits, no download), ``cifar10``, ``cifar100``,
             ``imagenet`` (class folders under ``root/train`` and ``root/val``) or ``npz`` (one
             ``.npz`` file with ``x_train``, ``y_train``, ``x_test``, ``y_test``).
-        root: directory for CIFAR/ImageNet, the ``.npz`` file for npz; required for npz and
-            imagenet.
+        root: directory for CIFAR/ImageNet, the ``.npz`` file for npz; required for all but
+            digits.
         download: download CIFAR into ``root`` when it is missing.
         augment: the paper's training augmentation (random crop + flip).
         batch_size: training batch size of one worker; the global batch is
@@ -83,9 +96,8 @@ class DataConfig(Section):
 
     @model_validator(mode="after")
     def _root_when_needed(self) -> DataConfig:
-        if self.name in DATA_SETS_NEEDING_ROOT and not self.root:
-            what = "the .npz file" if self.name == "npz" else "the directory with train/ and val/"
-            raise field_error("root", self.root, f"required for data {self.name!r} ({what})")
+        if self.name in DATA_ROOTS and not self.root:
+            raise field_error("root", self.root, f"required for data {self.name!r}; {root_fix(self.name)}")
         return self
 
     @model_validator(mode="after")

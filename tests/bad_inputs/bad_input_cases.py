@@ -124,7 +124,11 @@ CASES: list[Case] = [
     config("tau-order", "search: {tau_min: 20}\n", ("search.tau_min = 20", "<= tau_max")),
     config("teacher-zero-epochs", "teacher: {epochs: 0}\n", ("teacher.epochs = 0", "teacher.checkpoint")),
     config("data-unknown", "data: {name: mnist}\n", ("data.name = 'mnist'", "'cifar10'")),
-    config("npz-without-root", "data: {name: npz}\n", ("data.root", "required for data 'npz'")),
+    config(
+        "npz-without-root",
+        "data: {name: npz}\n",
+        ("data.root", "required for data 'npz'", "--set data.root=PATH) to your .npz file"),
+    ),
     config("baseline-unknown", "baselines: [{method: magnitude}]\n", ("'magnitude'", "fixed_ratio")),
     config(
         "baseline-two-targets",
@@ -280,6 +284,12 @@ CASES: list[Case] = [
     Case("unknown-command", ("train",), ("invalid choice: 'train'",)),
     Case("run-without-file", ("run",), ("the following arguments are required: file",)),
     Case("unknown-flag", ("leaderboard", "--colour"), ("unrecognized arguments: --colour",)),
+    config(
+        "skip-data-check-of-a-run",
+        "",
+        ("--skip-data-check needs --dry-run",),
+        argv=(*RUN, "--skip-data-check"),
+    ),
     Case("flops-num-classes-zero", ("flops", "cifar_resnet20", "--num-classes", "0"), ("--num-classes 0",)),
     Case(
         "flops-in-channels-negative",

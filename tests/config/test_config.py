@@ -107,6 +107,11 @@ def test_yaml_reads_exponent_floats_and_rejects_duplicate_keys(tmp_path):
         ("data: {name: imagenet, root: x, image_size: 0}\n", "data.image_size = 0: must be > 0"),
         ("data: {name: imagenet, root: x, image_size: 1.5}\n", "data.image_size = 1.5: must be a valid int"),
         ("data: {image_size: 64}\n", "data.image_size = 64: applies to image folders (imagenet) only"),
+        (
+            "data: {name: cifar10, download: true}\n",
+            "data.root = null: required for data 'cifar10'; set data.root (in the file, or --set data.root="
+            "PATH) to the folder that holds cifar-10-batches-py/ (or will, with data.download: true)",
+        ),
     ],
 )
 def test_errors_name_field_value_and_rule(tmp_path, text, expected):
@@ -210,7 +215,7 @@ def test_teacher_key_follows_only_what_trains_the_teacher():
     [("digits", (1, (8, 8), 10)), ("cifar10", (3, (32, 32), 10)), ("cifar100", (3, (32, 32), 100))],
 )
 def test_geometry_of_built_in_data_sets(name, geometry):
-    assert dataset_geometry(DataConfig(name=name)) == geometry
+    assert dataset_geometry(DataConfig(name=name, root="data")) == geometry
 
 
 def test_imagenet_geometry_counts_class_folders(tmp_path):
