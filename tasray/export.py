@@ -28,6 +28,7 @@ from tasray.arch import ArchSpec
 from tasray.data.card import DataCard
 from tasray.errors import TasrayError
 from tasray.models.resnet import PrunedResNet
+from tasray.plural import plural
 from tasray.preflight.checkpoint import first_line, read_state_dict
 
 WEIGHTS, ARCH, DATA = "model.pt", "arch.json", "data.json"
@@ -94,8 +95,8 @@ def check_card(card: DataCard, spec: ArchSpec) -> None:
     if card.input_shape != shape or len(card.class_names) != spec.num_classes:
         raise TasrayError(
             f"the data set {card.data_set} ({'×'.join(map(str, card.input_shape))}, "
-            f"{len(card.class_names)} classes) does not fit the network "
-            f"({'×'.join(map(str, shape))}, {spec.num_classes} classes)"
+            f"{plural(len(card.class_names), 'class', 'classes')}) does not fit the network "
+            f"({'×'.join(map(str, shape))}, {plural(spec.num_classes, 'class', 'classes')})"
         )
 
 

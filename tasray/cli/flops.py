@@ -16,6 +16,7 @@ from tasray.cli import output_console
 from tasray.errors import TasrayError
 from tasray.latency import interleaved_latency
 from tasray.models.resnet import default_input_size
+from tasray.plural import plural
 from tasray.runner import default_device
 from tasray.tas.cost import count_flops, count_params, flop_ratio
 
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     macs = count_flops(spec)
     table = Table(
         title=f"{spec.model} at {spec.in_channels}×{spec.input_size[0]}×{spec.input_size[1]}, "
-        f"{spec.num_classes} classes"
+        f"{plural(spec.num_classes, 'class', 'classes')}"
     )
     table.add_column("measure")
     table.add_column("value", justify="right")

@@ -17,6 +17,7 @@ from tasray.cli import add_overrides_argument, output_console
 from tasray.cli.validate import add_skip_data_check_argument, dry_run, print_summary
 from tasray.config import load_experiment, save_resolved, teacher_key
 from tasray.errors import TasrayError
+from tasray.plural import plural
 from tasray.preflight import check_run, choose_cluster
 from tasray.results import read_results, render_leaderboard
 
@@ -63,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     # trigger Tune's own stop-and-return; the Tune run's saved state makes a re-run resume.
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
     console.print(
-        f"[bold]{exp.name}[/bold]: {summary.total_trials} trials "
-        f"({summary.tas_trials} TAS, {len(summary.baselines)} baselines)"
+        f"[bold]{exp.name}[/bold]: {plural(summary.total_trials, 'trial')} "
+        f"({summary.tas_trials} TAS, {plural(len(summary.baselines), 'baseline')})"
     )
     with ray_session(target, exp.resources, args.verbose) as cluster, ProgressView(console) as view:
         if cluster is not None:
@@ -88,6 +89,6 @@ def run(args: argparse.Namespace) -> int:
     render_leaderboard(read_results(results), console)
     console.print(f"results: {results}")
     if failed:
-        console.print(f"[red]{failed} trial(s) failed[/red]; re-run the same command to retry them.")
+        console.print(f"[red]{plural(failed, 'trial')} failed[/red]; re-run the same command to retry them.")
         return 1
     return 0

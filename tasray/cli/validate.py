@@ -19,6 +19,7 @@ from tasray.config import ConfigError, Experiment, dataset_geometry, load_experi
 from tasray.config.geometry import Geometry, train_images
 from tasray.config.sections import FixedRatioBaseline, root_fix
 from tasray.models import create_model
+from tasray.plural import plural
 from tasray.preflight import check_inputs
 from tasray.stages.search import architecture_lr
 from tasray.tas.cost import count_flops
@@ -77,10 +78,6 @@ def check_data_exists(exp: Experiment) -> None:
     check_inputs(exp)
 
 
-def epochs(count: int) -> str:
-    return f"{count} epoch" if count == 1 else f"{count} epochs"
-
-
 def describe_baseline(exp: Experiment, index: int) -> str:
     """One line on what a baseline trial does."""
     baseline = exp.baselines[index]
@@ -93,8 +90,8 @@ def describe_baseline(exp: Experiment, index: int) -> str:
         how = f"{baseline.criterion} filters, {target}"
     else:
         how = (
-            f"R = {baseline.target_ratio:g}, {baseline.num_candidates} candidates × "
-            f"{epochs(baseline.train_epochs)}"
+            f"R = {baseline.target_ratio:g}, {plural(baseline.num_candidates, 'candidate')} × "
+            f"{plural(baseline.train_epochs, 'epoch')}"
         )
     return f"{baseline.method} ({how}), retrain {baseline.transfer}"
 
@@ -117,7 +114,8 @@ def describe_arch_steps(exp: Experiment) -> str:
     search, batch = exp.search, exp.data.batch_size * exp.resources.num_workers
     per_epoch = math.ceil(images // 2 / batch)
     return (
-        f"{search.epochs * per_epoch:,} ({epochs(search.epochs)} × {per_epoch} batches), "
+        f"{search.epochs * per_epoch:,} ({plural(search.epochs, 'epoch')} × "
+        f"{plural(per_epoch, 'batch', 'batches')}), "
         f"Adam lr {architecture_lr(search, per_epoch):.3g}"
     )
 
@@ -148,10 +146,10 @@ def dry_run(exp: Experiment, check_data: bool = True) -> DryRunSummary:
         params=sum(p.numel() for p in model.parameters()),
         search=(
             f"{search.variant}, R = {search.target_ratio:g}, λ_cost = {search.lambda_cost:g}, "
-            f"|I| = {search.num_selected}, {epochs(search.epochs)}"
+            f"|I| = {search.num_selected}, {plural(search.epochs, 'epoch')}"
         ),
         arch_steps=describe_arch_steps(exp),
-        retrain=f"{exp.retrain.transfer}, {epochs(exp.retrain.epochs)}",
+        retrain=f"{exp.retrain.transfer}, {plural(exp.retrain.epochs, 'epoch')}",
         sweep_algorithm=describe_sampler(exp),
         space={key: rng.describe() for key, rng in exp.sweep.space.items()},
         tas_trials=exp.sweep.num_tas_trials,
@@ -165,7 +163,8 @@ def print_summary(summary: DryRunSummary, console: Console | None = None) -> Non
     table = Table(title=f"experiment {summary.name}: valid", show_header=False)
     table.add_column("item", style="bold")
     table.add_column("value")
-    table.add_row("data", f"{summary.data}: {in_channels}×{height}×{width}, {num_classes} classes")
+    classes = plural(num_classes, "class", "classes")
+    table.add_row("data", f"{summary.data}: {in_channels}×{height}×{width}, {classes}")
     table.add_row("model", summary.model)
     table.add_row("unpruned FLOPs", f"{summary.flops / 1e6:,.2f} M (MACs)")
     table.add_row("unpruned params", f"{summary.params / 1e6:,.3f} M")

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from tasray.config.errors import ConfigError
 from tasray.config.schema import union_member, unwrap
+from tasray.plural import plural
 
 
 def set_path(data: dict[str, Any], path: str, value: Any, root: type[BaseModel]) -> None:
@@ -67,7 +68,7 @@ def _list_item(node: Any, part: str, path: str, where: str, annotation: Any) -> 
     if not isinstance(node, list):
         raise ConfigError(f"{path}: {where} must be a list to index it")
     if not part.isdigit() or int(part) >= len(node):
-        raise ConfigError(f"{path}: {where} has {len(node)} items; {part!r} is not an index of one")
+        raise ConfigError(f"{path}: {where} has {plural(len(node), 'item')}; {part!r} is not an index of one")
     item = node[int(part)]
     item_type, _ = unwrap(get_args(annotation)[0], ())
     member = union_member(item_type, item.get("method")) if isinstance(item, dict) else None

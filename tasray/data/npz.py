@@ -17,6 +17,7 @@ from tasray.data.errors import DataError
 from tasray.data.splits import DataSplits
 from tasray.data.tensor_dataset import TensorImageDataset
 from tasray.data.transforms import ShiftFlipPolicy, augmentation, channel_stats, normalization
+from tasray.plural import plural
 
 REQUIRED_KEYS = ("x_train", "y_train", "x_test", "y_test")
 CLASSES_KEY = "classes"
@@ -175,7 +176,8 @@ def _labels(path: Path, key: str, array: np.ndarray, num_images: int) -> torch.T
     if len(array) != num_images:
         images_key = "x" + key[1:]
         raise DataError(
-            f"{path}: {key} has {len(array)} labels but {images_key} has {num_images} images; "
+            f"{path}: {key} has {plural(len(array), 'label')} but {images_key} has "
+            f"{plural(num_images, 'image')}; "
             "they must have the same length"
         )
     return torch.from_numpy(array.astype(np.int64))
@@ -209,10 +211,11 @@ def _check_label_range(
                 position = int(values.argmax())
                 raise DataError(
                     f"{path}: {key}[{position}] is {int(values[position])} but {CLASSES_KEY} "
-                    f"names {num_classes} classes; labels must be 0..{num_classes - 1}"
+                    f"names {plural(num_classes, 'class', 'classes')}; labels must be 0..{num_classes - 1}"
                 )
     if num_classes < 2:
-        raise DataError(f"{path}: the labels name {num_classes} class; a classifier needs >= 2")
+        classes = plural(num_classes, "class", "classes")
+        raise DataError(f"{path}: the labels name {classes}; a classifier needs >= 2")
     return num_classes
 
 

@@ -239,7 +239,7 @@ CASES: list[Case] = [
     config(
         "gpu-missing",
         "resources: {use_gpu: true, num_workers: 64}\n",
-        ("resources.use_gpu = true", "need 64 GPU(s)"),
+        ("resources.use_gpu = true", "need 64 GPUs"),
         max_seconds=30,
         subprocess=True,
     ),
@@ -248,14 +248,14 @@ CASES: list[Case] = [
             config(
                 "gpu-none",
                 "resources: {use_gpu: true}\n",
-                ("need 1 GPU(s)", "this machine has 0"),
+                ("need 1 GPU (num_workers", "this machine has 0"),
                 max_seconds=30,
             )
         ]
         if torch.cuda.device_count() == 0
         else []
     ),
-    config("cpus-missing", "resources: {cpus_per_worker: 4096}\n", ("need 4096 CPU(s)",)),
+    config("cpus-missing", "resources: {cpus_per_worker: 4096}\n", ("need 4096 CPUs",)),
     config(
         "address-refused",
         "",

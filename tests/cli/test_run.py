@@ -135,7 +135,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     } == finished_early
     assert "random search" in done.stdout and "TAS" in done.stdout and "top-1" in done.stdout
     assert "No results yet" not in done.stdout  # the closing leaderboard found the rows
-    assert "✓ trial tas-001: top-1" in done.stdout and "tas-001 · search: 1 epochs done" in done.stdout
+    assert "✓ trial tas-001: top-1" in done.stdout and "tas-001 · search: 1 epoch done" in done.stdout
     exp = load_experiment(QUICKSTART, overrides)
     assert load_experiment(rows / "_config.yaml").model_dump() == exp.model_dump()
     assert list((store / "_ray").rglob("events.out.tfevents*"))
