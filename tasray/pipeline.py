@@ -16,6 +16,7 @@ from tasray import __version__, storage
 from tasray.arch import ArchSpec
 from tasray.config import Experiment, dataset_geometry, teacher_key, trial_key
 from tasray.data.card import data_card
+from tasray.errors import TasrayError
 from tasray.export import ARCH, DATA, WEIGHTS
 from tasray.jobs import TrainJob, dataset, speed_settings
 from tasray.keyed_cache import KeyedCache
@@ -189,8 +190,7 @@ def retrain_and_record(
     folder = trial_model_dir(exp, plan.trial_id)
     storage.save_object(posixpath.join(folder, WEIGHTS), trained.model.state_dict())
     storage.write_bytes(posixpath.join(folder, ARCH), (found.spec.to_json() + "\n").encode())
-    card = data_card(exp.data.name, exp.data.root, exp.data.image_size)  # what `tasray export` embeds
-    storage.write_bytes(posixpath.join(folder, DATA), (card.to_json() + "\n").encode())
+    save_data_card(exp, folder)
     is_tas = plan.baseline is None
     target = plan.target_ratio
     return TrialRecord.from_arch(
@@ -218,6 +218,17 @@ def retrain_and_record(
         tasray_version=__version__,
         config_hash=trial_key(exp, plan.method, plan.baseline_index),
     )
+
+
+def save_data_card(exp: Experiment, folder: str) -> None:
+    """`data.json` beside a trial's network: what `tasray export` embeds. Left out where this
+    process cannot read the data (a trial driver on a node without it); export then looks the
+    data set up from the experiment's `_config.yaml`."""
+    try:
+        card = data_card(exp.data.name, exp.data.root, exp.data.image_size)
+    except TasrayError:
+        return
+    storage.write_bytes(posixpath.join(folder, DATA), (card.to_json() + "\n").encode())
 
 
 def run_trial(plan: TrialPlan, teacher: Teacher, runner: Runner, lock: KeyLock | None = None) -> TrialRecord:

@@ -25,6 +25,7 @@ from tasray.pipeline import (
     get_teacher,
     retrain_job,
     run_trial,
+    save_data_card,
 )
 from tasray.results import ResultsStore, read_results
 from tasray.runner import LocalRunner
@@ -151,3 +152,12 @@ def test_init_transfer_keeps_the_teachers_l1_largest_filters_for_every_method(tm
     stem = model.stem[0].weight.abs().sum(dim=(1, 2, 3))
     assert job.kept_channels[0] == sorted(stem.topk(half.widths[0]).indices.tolist())
     assert job.kept_channels[0] != list(range(half.widths[0]))  # a random teacher's first filters lose
+
+
+def test_the_data_card_is_saved_where_the_data_can_be_read(tmp_path) -> None:
+    exp = load_experiment("experiments/quickstart.yaml", [f"storage_path={tmp_path}"])
+    save_data_card(exp, str(tmp_path / "here"))
+    assert load_card(tmp_path / "here") == data_card("digits")
+    gone = exp.with_values({"data.name": "npz", "data.root": str(tmp_path / "gone.npz")})
+    save_data_card(gone, str(tmp_path / "elsewhere"))  # a node without the data: no card, no error
+    assert not (tmp_path / "elsewhere").exists()
