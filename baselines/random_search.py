@@ -23,6 +23,7 @@ from tasray.errors import TasrayError
 from tasray.methods.context import MethodContext, MethodResult
 from tasray.methods.registry import Method, register_method
 from tasray.models.search import SearchSpace
+from tasray.plural import plural
 from tasray.spec.arch import ArchSpec
 from tasray.stages.base import Stage
 from tasray.stages.train import TrainSettings
@@ -149,8 +150,8 @@ def random_search(context: MethodContext) -> MethodResult:
 
 
 def describe(config: RandomSearchConfig) -> str:
-    epochs = "1 epoch" if config.train_epochs == 1 else f"{config.train_epochs} epochs"
-    return f"R = {config.target_ratio:g}, {config.num_candidates} candidates × {epochs}"
+    candidates = plural(config.num_candidates, "candidate")
+    return f"R = {config.target_ratio:g}, {candidates} × {plural(config.train_epochs, 'epoch')}"
 
 
 register_method(

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from tasray.cli import main
-from tasray.config import load_experiment, save_resolved, teacher_key
-from tasray.distributed.driver import CONFIG_FILE
+from tasray.config import CONFIG_FILE, load_experiment, save_resolved, teacher_key
+from tasray.data.card import data_card
 from tasray.engine.pipeline import (
     TRIALS,
     Teacher,
@@ -21,10 +21,12 @@ from tasray.engine.pipeline import (
     get_teacher,
     retrain_job,
     run_trial,
+    save_data_card,
 )
 from tasray.engine.runner import LocalRunner
 from tasray.engine.search_cache import SEARCHES, SearchCache
 from tasray.errors import TasrayError
+from tasray.io.export import load_card
 from tasray.models.resnet import PrunedResNet
 from tasray.results import ResultsStore, read_results
 from tasray.stages.search import SearchResult
@@ -54,7 +56,9 @@ def test_trials_become_rows_and_the_teacher_is_trained_once(tmp_path) -> None:
     assert len(tas["search_history"]) == 1 and tas["target_ratio"] == exp.search.target_ratio
     assert all(0 < r["flop_ratio"] < 1 and r["top1"] > 10 and r["teacher_top1"] == teacher.top1 for r in rows)
     assert_readable_from_the_root(tmp_path, exp, ["fixed_ratio-0-kd", "tas-0"])
-    # `tasray export` takes the trial's address beside its row; the network lies in _trials/.
+    # `tasray export` takes the trial's address beside its row; the network lies in _trials/,
+    # with the card of the data it was trained on.
+    assert load_card(tmp_path / exp.name / TRIALS / "tas-0") == data_card("digits")
     assert main(["export", str(tmp_path / exp.name / "tas-0"), "--format", "state_dict"]) == 0
     assert (tmp_path / exp.name / TRIALS / "tas-0-export" / "model.pt").is_file()
 
@@ -147,3 +151,12 @@ def test_init_transfer_keeps_the_teachers_l1_largest_filters_for_every_method(tm
     stem = model.stem[0].weight.abs().sum(dim=(1, 2, 3))
     assert job.kept_channels[0] == sorted(stem.topk(half.widths[0]).indices.tolist())
     assert job.kept_channels[0] != list(range(half.widths[0]))  # a random teacher's first filters lose
+
+
+def test_the_data_card_is_saved_where_the_data_can_be_read(tmp_path) -> None:
+    exp = load_experiment("experiments/quickstart.yaml", [f"storage_path={tmp_path}"])
+    save_data_card(exp, str(tmp_path / "here"))
+    assert load_card(tmp_path / "here") == data_card("digits")
+    gone = exp.with_values({"data.name": "npz", "data.root": str(tmp_path / "gone.npz")})
+    save_data_card(gone, str(tmp_path / "elsewhere"))  # a node without the data: no card, no error
+    assert not (tmp_path / "elsewhere").exists()

@@ -17,6 +17,7 @@ from tasray.costs.timing import interleaved_latency
 from tasray.engine.runner import default_device
 from tasray.errors import TasrayError
 from tasray.models.resnet import default_input_size
+from tasray.plural import plural
 from tasray.spec.arch import ArchSpec
 
 
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     macs = count_flops(spec)
     table = Table(
         title=f"{spec.model} at {spec.in_channels}×{spec.input_size[0]}×{spec.input_size[1]}, "
-        f"{spec.num_classes} classes"
+        f"{plural(spec.num_classes, 'class', 'classes')}"
     )
     table.add_column("measure")
     table.add_column("value", justify="right")

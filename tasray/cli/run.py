@@ -1,4 +1,4 @@
-"""`tasray run FILE [--address ADDR] [--set key.path=value ...] [--dry-run] [--verbose]`.
+"""`tasray run FILE [--address ADDR] [--set key.path=value ...] [--dry-run [--skip-data-check]] [--verbose]`.
 
 Parses its arguments, runs `tasray.distributed.driver.run_experiment` (or, with --dry-run, only
 the checks and a summary) and prints the leaderboard of the experiment. Re-running the same
@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 
 from tasray.cli import add_overrides_argument, output_console
-from tasray.cli.validate import dry_run, print_summary
+from tasray.cli.validate import add_skip_data_check_argument, dry_run, print_summary
 from tasray.config import load_experiment
+from tasray.errors import TasrayError
+from tasray.plural import plural
 from tasray.preflight import check_run, choose_cluster
 from tasray.results import read_results, render_leaderboard
 
@@ -26,16 +28,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_overrides_argument(parser)
     parser.add_argument("--dry-run", action="store_true", help="validate and summarise; start nothing")
+    add_skip_data_check_argument(parser)
     parser.add_argument("--verbose", action="store_true", help="show Ray's own logs")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.skip_data_check and not args.dry_run:
+        raise TasrayError("--skip-data-check needs --dry-run: a run reads the data")
     exp = load_experiment(args.file, args.overrides)
     # Bound to stdout now: Tune's banner is silenced by redirecting sys.stdout during the sweep.
     console = output_console()
     if args.dry_run:
-        summary = dry_run(exp, check_data=True)
+        summary = dry_run(exp, check_data=not args.skip_data_check)
         target = choose_cluster(args.address)
         check_run(exp, target)
         print_summary(summary, console)
@@ -48,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     render_leaderboard(read_results(outcome.results), console)
     console.print(f"results: {outcome.results}")
     if outcome.failed:
-        console.print(f"[red]{outcome.failed} trial(s) failed[/red]; re-run the same command to retry them.")
+        console.print(
+            f"[red]{plural(outcome.failed, 'trial')} failed[/red]; re-run the same command to retry them."
+        )
         return 1
     return 0

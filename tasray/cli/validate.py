@@ -20,6 +20,7 @@ from tasray.costs.flops import count_flops
 from tasray.engine.settings import search_settings
 from tasray.methods import METHODS
 from tasray.models import create_model
+from tasray.plural import plural
 from tasray.preflight import check_inputs
 from tasray.spec.arch import ArchSpec
 
@@ -63,10 +64,6 @@ class DryRunSummary:
         return self.tas_trials + len(self.baselines)
 
 
-def epochs(count: int) -> str:
-    return f"{count} epoch" if count == 1 else f"{count} epochs"
-
-
 def describe_baseline(exp: Experiment, index: int) -> str:
     """One line on what a baseline trial does, in its method's words."""
     baseline = exp.baselines[index]
@@ -93,7 +90,8 @@ def describe_arch_steps(exp: Experiment) -> str:
     search, batch = exp.search, exp.data.batch_size * exp.resources.num_workers
     per_epoch = math.ceil(images // 2 / batch)
     return (
-        f"{search.epochs * per_epoch:,} ({epochs(search.epochs)} × {per_epoch} batches), "
+        f"{search.epochs * per_epoch:,} ({plural(search.epochs, 'epoch')} × "
+        f"{plural(per_epoch, 'batch', 'batches')}), "
         f"Adam lr {search_settings(search).arch.rate(search.epochs * per_epoch):.3g}"
     )
 
@@ -125,10 +123,10 @@ def dry_run(exp: Experiment, check_data: bool = True) -> DryRunSummary:
         search=(
             f"{search.variant}, R = {search.target_ratio:g} of {COSTS.get(search.cost).label}, "
             f"λ_cost = {search.lambda_cost:g}, "
-            f"|I| = {search.num_selected}, {epochs(search.epochs)}"
+            f"|I| = {search.num_selected}, {plural(search.epochs, 'epoch')}"
         ),
         arch_steps=describe_arch_steps(exp),
-        retrain=f"{exp.retrain.transfer}, {epochs(exp.retrain.epochs)}",
+        retrain=f"{exp.retrain.transfer}, {plural(exp.retrain.epochs, 'epoch')}",
         sweep_algorithm=describe_sampler(exp),
         space={key: rng.describe() for key, rng in exp.sweep.space.items()},
         tas_trials=exp.sweep.num_tas_trials,
@@ -142,7 +140,8 @@ def print_summary(summary: DryRunSummary, console: Console | None = None) -> Non
     table = Table(title=f"experiment {summary.name}: valid", show_header=False)
     table.add_column("item", style="bold")
     table.add_column("value")
-    table.add_row("data", f"{summary.data}: {in_channels}×{height}×{width}, {num_classes} classes")
+    classes = plural(num_classes, "class", "classes")
+    table.add_row("data", f"{summary.data}: {in_channels}×{height}×{width}, {classes}")
     table.add_row("model", summary.model)
     table.add_row("unpruned FLOPs", f"{summary.flops / 1e6:,.2f} M (MACs)")
     table.add_row("unpruned params", f"{summary.params / 1e6:,.3f} M")
@@ -158,15 +157,20 @@ def print_summary(summary: DryRunSummary, console: Console | None = None) -> Non
     (console or Console()).print(table)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("validate", help="check an experiment file without running it")
-    parser.add_argument("file", help="experiment YAML, e.g. experiments/quickstart.yaml")
-    add_overrides_argument(parser)
+def add_skip_data_check_argument(parser: argparse.ArgumentParser) -> None:
+    """`--skip-data-check`, for commands that check an experiment without running it."""
     parser.add_argument(
         "--skip-data-check",
         action="store_true",
         help="do not require the data set and teacher checkpoint to exist",
     )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("validate", help="check an experiment file without running it")
+    parser.add_argument("file", help="experiment YAML, e.g. experiments/quickstart.yaml")
+    add_overrides_argument(parser)
+    add_skip_data_check_argument(parser)
     parser.set_defaults(func=run)
 
 

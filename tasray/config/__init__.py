@@ -10,6 +10,7 @@ from tasray.config.errors import ConfigError
 from tasray.config.experiment import Experiment
 from tasray.config.geometry import dataset_geometry
 from tasray.config.io import (
+    CONFIG_FILE,
     config_hash,
     load_experiment,
     save_resolved,
@@ -29,6 +30,7 @@ from tasray.config.sections import (
 from tasray.config.sweep import Range, SweepConfig
 
 __all__ = [
+    "CONFIG_FILE",
     "BaselineSection",
     "ConfigError",
     "DataConfig",

@@ -1,26 +1,24 @@
-"""Turn pydantic validation errors into one line that names the field, the value and the rule.
+"""Pydantic's structured errors as one line: ``search.target_ratio = 1.5: must be in (0, 1]``.
 
-Users see ``search.target_ratio = 1.5: must be in (0, 1]``, never pydantic's multi-line report.
-Range wording is rebuilt from the field's own constraints, so both bounds are shown even when
-pydantic reports only the one that was crossed.
+An error's location, input and context say where, what and why; the line names the first error
+and counts the others. A range shows both bounds of the field, as its schema writes them, where
+pydantic's context has only the one that was crossed.
 """
 
 from __future__ import annotations
 
 import json
-import types
-from dataclasses import dataclass
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any
 
-import annotated_types as at
 from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from tasray.config.schema import join, locate
 from tasray.errors import TasrayError
 
 FIELD_ERROR = "tasray_field"
-BOUND_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+UNKNOWN_KEY = "tasray_unknown_key"
+BOUNDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 MAPPING_ERRORS = {"model_type", "model_attributes_type", "dict_type"}
 
 
@@ -37,174 +35,70 @@ def field_error(field: str, value: Any, requirement: str) -> PydanticCustomError
     return PydanticCustomError(FIELD_ERROR, "{requirement}", ctx)
 
 
+def unknown_key(key: Any, model: type[BaseModel]) -> PydanticCustomError:
+    """The error for a key `model` does not have; it lists the keys it has (pydantic's does not)."""
+    ctx = {"key": key, "allowed": ", ".join(sorted(model.model_fields))}
+    return PydanticCustomError(UNKNOWN_KEY, "unknown key {key!r}; allowed: {allowed}", ctx)
+
+
 def show(value: Any) -> str:
     """A short, one-line rendering of a user value."""
     text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One validation problem: where, the offending value, and what is allowed."""
-
-    path: str
-    value: str
-    requirement: str
-
-    def __str__(self) -> str:
-        return f"{self.path} = {self.value}: {self.requirement}"
+def config_error(error: ValidationError, root: type[BaseModel], prefix: str = "") -> ConfigError:
+    """The first problem of `error` in one line, with how many more; `prefix` names the file."""
+    errors = error.errors(include_url=False)
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ConfigError(f"{prefix}{describe(errors[0], root)}{more}")
 
 
-@dataclass(frozen=True)
-class Message:
-    """A problem whose sentence does not fit the ``path = value: rule`` shape."""
-
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass
-class Location:
-    """Where an error location points inside a schema."""
-
-    path: str = ""
-    annotation: Any = None
-    constraints: tuple[Any, ...] = ()
-
-
-def unwrap(annotation: Any, constraints: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
-    """Strip ``Annotated`` (collecting its constraints) and ``X | None``."""
-    while True:
-        if get_origin(annotation) is Annotated:
-            base, *extra = get_args(annotation)
-            for item in extra:
-                constraints += tuple(item.metadata) if isinstance(item, FieldInfo) else (item,)
-            annotation = base
-        elif get_origin(annotation) in (Union, types.UnionType):
-            members = [a for a in get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                return annotation, constraints
-            annotation = members[0]
-        else:
-            return annotation, constraints
+def describe(error: ErrorDetails, root: type[BaseModel]) -> str:
+    """One pydantic error of a `root` model: the field's dotted path, the value, what is allowed."""
+    kind, ctx = error["type"], error.get("ctx", {})
+    path, _ = locate(root, error["loc"])
+    if kind == UNKNOWN_KEY:
+        where = f"in {path}" if path else "at top level"
+        return f"unknown key {ctx['key']!r} {where}; allowed: {ctx['allowed']}"
+    if kind in ("missing", "union_tag_not_found"):
+        key = ctx["discriminator"].strip("'") if "discriminator" in ctx else ""
+        return f"{join(path, key)}: required key is missing"
+    value = error["input"]
+    if kind == FIELD_ERROR:
+        path, value = join(path, ctx["field"]), ctx["value"]
+    elif kind == "union_tag_invalid":
+        path, value = join(path, ctx["discriminator"].strip("'")), ctx["tag"]
+    return f"{path or 'experiment'} = {show(value)}: {requirement(error, root)}"
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def locate(root: type[BaseModel], loc: tuple[str | int, ...]) -> Location:
-    """Follow a pydantic error location through the schema of `root`.
-
-    Discriminated-union tags that pydantic inserts into locations are dropped from the path.
-    """
-    here = Location(annotation=root)
-    for item in loc:
-        annotation, _ = unwrap(here.annotation, ())
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(str(item))
-            if field is None:
-                return Location(_join(here.path, str(item)))
-            here = Location(_join(here.path, str(item)), field.annotation, tuple(field.metadata))
-        elif get_origin(annotation) in (list, tuple) and isinstance(item, int):
-            items = get_args(annotation)  # list[X] has one; tuple[X, Y] one per position
-            here = Location(f"{here.path}[{item}]", items[min(item, len(items) - 1)])
-        elif get_origin(annotation) is dict:
-            here = Location(_join(here.path, str(item)), get_args(annotation)[1])
-        elif get_origin(annotation) in (Union, types.UnionType):
-            here = Location(here.path, union_member(annotation, str(item)))
-        else:
-            return Location(_join(here.path, str(item)))
-    annotation, constraints = unwrap(here.annotation, here.constraints)
-    return Location(here.path, annotation, constraints)
-
-
-def union_member(union: Any, tag: str) -> Any:
-    """The model of a discriminated union (on ``method``) that `tag` selects, or None."""
-    for member in get_args(union):
-        field = getattr(member, "model_fields", {}).get("method")
-        if field is not None and get_args(field.annotation) == (tag,):
-            return member
-    return None
-
-
-def _number(bound: Any) -> str:
-    """A bound as written: integers in full (seed <= 4294967295), floats short (1e-05)."""
-    return str(bound) if isinstance(bound, int) else f"{bound:g}"
-
-
-def interval(constraints: tuple[Any, ...]) -> str | None:
-    """``must be in (0, 1]``-style wording for numeric bounds, or None without bounds."""
-    low = high = None
-    for item in constraints:
-        if isinstance(item, at.Gt):
-            low = f"({_number(item.gt)}"
-        elif isinstance(item, at.Ge):
-            low = f"[{_number(item.ge)}"
-        elif isinstance(item, at.Lt):
-            high = f"{_number(item.lt)})"
-        elif isinstance(item, at.Le):
-            high = f"{_number(item.le)}]"
-    if low and high:
-        return f"must be in {low}, {high}"
-    if low:
-        return f"must be {'>' if low[0] == '(' else '>='} {low[1:]}"
-    if high:
-        return f"must be {'<' if high[-1] == ')' else '<='} {high[:-1]}"
-    return None
-
-
-def _clean(message: str) -> str:
-    """Pydantic's sentence as a rule: 'Input should be a valid integer' → 'must be ...'."""
-    message = message.removeprefix("Value error, ").replace("Input should be", "must be")
+def requirement(error: ErrorDetails, root: type[BaseModel]) -> str:
+    """What the value of one pydantic error of a `root` model must be, e.g. ``must be in (0, 1]``."""
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == FIELD_ERROR:
+        return ctx["requirement"]
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        _, constraints = locate(root, error["loc"])
+        bounds = {k: getattr(c, k) for c in constraints for k in BOUNDS if getattr(c, k, None) is not None}
+        return interval({**ctx, **bounds})
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}"
+    if kind == "union_tag_invalid":
+        return f"must be one of {ctx['expected_tags']}"
+    if kind in MAPPING_ERRORS:
+        return "must be a mapping of keys to values"
+    message = error["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
     message = message.split(", unable to")[0]  # pydantic's parser detail adds nothing
     return (message[:1].lower() + message[1:]).replace("\n", " ")
 
 
-def _allowed_keys(annotation: Any) -> str:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return ", ".join(sorted(annotation.model_fields))
-    return "none"
-
-
-def describe(error: ErrorDetails, root: type[BaseModel]) -> Problem | Message:
-    """One pydantic error of a `root` model, as a one-line problem."""
-    kind, loc, ctx = error["type"], tuple(error["loc"]), error.get("ctx", {})
-    if kind == FIELD_ERROR:
-        path = _join(locate(root, loc).path, ctx["field"])
-        return Problem(path, show(ctx["value"]), ctx["requirement"])
-    if kind == "extra_forbidden":
-        parent = locate(root, loc[:-1])
-        where = f"in {parent.path}" if parent.path else "at top level"
-        return Message(f"unknown key {loc[-1]!r} {where}; allowed: {_allowed_keys(parent.annotation)}")
-    here = locate(root, loc)
-    if kind == "missing":
-        return Message(f"{here.path}: required key is missing")
-    if kind == "union_tag_not_found":
-        return Message(f"{here.path}.method: required; must be one of {_tags(here.annotation)}")
-    if kind == "union_tag_invalid":
-        return Problem(
-            _join(here.path, "method"), show(ctx["tag"]), f"must be one of {_tags(here.annotation)}"
-        )
-    if kind in BOUND_ERRORS:
-        requirement = interval(here.constraints) or _clean(error["msg"])
-    elif kind == "literal_error":
-        requirement = f"must be one of {ctx['expected']}"
-    elif kind in MAPPING_ERRORS:
-        requirement = "must be a mapping of keys to values"
-    else:
-        requirement = _clean(error["msg"])
-    return Problem(here.path or "experiment", show(error["input"]), requirement)
-
-
-def _tags(union: Any) -> str:
-    members = get_args(union) if get_origin(union) in (Union, types.UnionType) else ()
-    tags = [get_args(m.model_fields["method"].annotation)[0] for m in members]
-    return ", ".join(repr(t) for t in tags) or "a known method"
-
-
-def config_error(error: ValidationError, root: type[BaseModel], prefix: str = "") -> ConfigError:
-    """The first problem of `error`, as a ConfigError; `prefix` names the file it came from."""
-    return ConfigError(f"{prefix}{describe(error.errors(include_url=False)[0], root)}")
+def interval(bounds: dict[str, Any]) -> str:
+    """``must be in (0, 1]`` for two bounds, ``must be >= 2`` for one (keys as in BOUNDS)."""
+    text = {key: f"{bound:g}" if isinstance(bound, float) else str(bound) for key, bound in bounds.items()}
+    low = next((key for key in text if key in ("gt", "ge")), None)
+    high = next((key for key in text if key in ("lt", "le")), None)
+    if low and high:
+        left, right = "(" if low == "gt" else "[", ")" if high == "lt" else "]"
+        return f"must be in {left}{text[low]}, {text[high]}{right}"
+    key = low or high
+    return f"must be {BOUNDS[key]} {text[key]}"

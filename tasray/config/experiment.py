@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from tasray.config.baselines import Baseline
-from tasray.config.errors import Problem, config_error, describe, field_error, show
+from tasray.config.errors import config_error, field_error, requirement, show
 from tasray.config.paths import set_path
 from tasray.config.sections import (
     DataConfig,
@@ -124,8 +124,7 @@ class Experiment(Section):
                     data[section_name][name] = value
                     Experiment.model_validate(data, context=TRIAL_CONTEXT)
                 except ValidationError as err:
-                    problem = describe(err.errors(include_url=False)[0], type(section))
-                    reason = problem.requirement if isinstance(problem, Problem) else problem
+                    reason = requirement(err.errors(include_url=False)[0], type(section))
                     raise field_error(
                         f"sweep.space.{key}", rng.spec(), f"{show(value)} is invalid ({reason})"
                     ) from None

@@ -23,7 +23,8 @@ KNOWN_GEOMETRY: dict[str, Geometry] = {
     "cifar10": (3, (32, 32), 10),
     "cifar100": (3, (32, 32), 100),
 }
-IMAGENET_SIZE = (224, 224)
+IMAGENET_SIZE = 224
+"""Side of ImageNet crops when `data.image_size` is unset (the paper's)."""
 IMAGENET_CLASSES = 1000
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -31,7 +32,8 @@ NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 def dataset_geometry(data: DataConfig) -> Geometry:
     """(in_channels, (H, W), num_classes) of `data`, read from folder names or array headers.
 
-    ImageNet counts the class folders under ``root/train`` when it exists (1000 otherwise). An
+    ImageNet counts the class folders under ``root/train`` when it exists (1000 otherwise) and is
+    cropped to ``data.image_size`` (224 unset). An
     npz file holds ``x_train`` as (N, H, W, C) or (N, H, W) for one channel; the class count is
     the length of its optional ``classes`` array, else the largest label + 1 (as the loader counts).
 
@@ -41,13 +43,14 @@ def dataset_geometry(data: DataConfig) -> Geometry:
     if data.name in KNOWN_GEOMETRY:
         return KNOWN_GEOMETRY[data.name]
     if data.name == "imagenet":
+        size = (data.image_size or IMAGENET_SIZE,) * 2
         train = Path(data.root or "") / "train"
         if not train.is_dir():
-            return 3, IMAGENET_SIZE, IMAGENET_CLASSES
+            return 3, size, IMAGENET_CLASSES
         classes = sum(1 for entry in train.iterdir() if entry.is_dir())
         if classes == 0:
             raise ConfigError(f"data.root = {data.root!r}: {train} has no class folders")
-        return 3, IMAGENET_SIZE, classes
+        return 3, size, classes
     return npz_geometry(Path(data.root or ""))
 
 

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
-import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
 
 from tasray.config.errors import ConfigError
 from tasray.config.experiment import Experiment, validate_experiment
 from tasray.config.paths import set_path
 from tasray.io import storage
 
+CONFIG_FILE = "_config.yaml"
+"""The resolved experiment, beside its rows (readers of the store skip names starting with "_")."""
 # Data fields that change how data is fetched or evaluated, not the weights a teacher learns.
 NOT_TEACHER_INPUTS = {"download", "loader_workers", "eval_batch_size"}
 # Bounds that keep parsing fast whatever the input: experiment files are a few kilobytes.
@@ -27,7 +31,7 @@ MAX_NODES = 20_000
 """Nesting levels and values (after expanding aliases) a YAML document may have."""
 
 
-class LimitError(yaml.YAMLError):
+class LimitError(YAMLError):
     """A document beyond the parsing bounds (too deep, too many values once aliases expand)."""
 
 
@@ -36,108 +40,70 @@ class LimitError(yaml.YAMLError):
 NOT_TRIAL_INPUTS = {"name", "storage_path", "resources", "sweep", "baselines"}
 
 
-class ExperimentLoader(yaml.SafeLoader):
-    """Safe YAML with two fixes for config files: duplicate keys are errors (PyYAML keeps the last
-    one silently), and ``1e-3`` is a float (YAML 1.1 wants ``1.0e-3`` and reads ``1e-3`` as text).
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, Hashable) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        # PyYAML composes recursively: stop deep nesting before Python's recursion limit does.
-        self.depth = getattr(self, "depth", 0) + 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise LimitError(f"nested more than {MAX_DEPTH} levels deep")
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+def yaml_1_2() -> YAML:
+    """Safe YAML 1.2: ``1e-3`` is a float, ``no`` is text, and a duplicate key is an error."""
+    return YAML(typ="safe", pure=True)
 
 
-ExperimentLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+def check_bounds(text: str) -> None:
+    """Reject a document that is too deep or too large once its aliases are expanded.
 
-
-def check_bounds(node: yaml.Node) -> None:
-    """Reject a composed document that is too deep or too large once its aliases are expanded.
-
-    Sizes are counted without expanding anything (memoised per node), so an alias bomb costs
-    microseconds to measure instead of minutes and gigabytes to build.
+    Only the parser's events are read, nothing is built: the size and depth of each anchored
+    value are remembered, so an alias bomb costs microseconds to measure instead of minutes and
+    gigabytes to build, and deep nesting stops before any recursion.
 
     Raises:
         LimitError: more than MAX_DEPTH levels, more than MAX_NODES values, or an alias to itself.
     """
-    _measure(node, 1, {}, set())
-
-
-def _measure(
-    node: yaml.Node, level: int, seen: dict[int, tuple[int, int]], path: set[int]
-) -> tuple[int, int]:
-    """(values, levels) under `node` at nesting `level`; `path` holds the nodes above it."""
-    if level > MAX_DEPTH:
-        raise LimitError(f"nested more than {MAX_DEPTH} levels deep (with aliases expanded)")
-    if id(node) in path:
-        raise LimitError("an alias refers to a value that contains it")
-    if id(node) not in seen:
-        if isinstance(node, yaml.MappingNode):
-            children = [child for pair in node.value for child in pair]
-        else:
-            children = node.value if isinstance(node, yaml.SequenceNode) else []
-        path.add(id(node))
-        size, height = 1, 1
-        for child in children:
-            child_size, child_height = _measure(child, level + 1, seen, path)
-            size, height = min(size + child_size, MAX_NODES + 1), max(height, child_height + 1)
-        path.discard(id(node))
-        seen[id(node)] = size, height
-    size, height = seen[id(node)]
-    if level + height - 1 > MAX_DEPTH:
-        raise LimitError(f"nested more than {MAX_DEPTH} levels deep (with aliases expanded)")
-    if size > MAX_NODES:
-        raise LimitError(f"expands to more than {MAX_NODES:,} values (YAML aliases)")
-    return size, height
+    anchors: dict[str, tuple[int, int] | None] = {}  # (values, levels) of each anchored value
+    open_collections: list[list[Any]] = []  # [anchor, values, levels] of each unfinished one
+    for event in yaml_1_2().parse(text):
+        level = len(open_collections) + 1
+        if isinstance(event, CollectionStartEvent):
+            if level > MAX_DEPTH:
+                raise LimitError(f"nested more than {MAX_DEPTH} levels deep")
+            if event.anchor:
+                anchors[event.anchor] = None  # open: an alias to it from inside would recurse
+            open_collections.append([event.anchor, 1, 1])
+            continue
+        if isinstance(event, CollectionEndEvent):
+            anchor, size, height = open_collections.pop()
+            level -= 1
+        elif isinstance(event, AliasEvent):
+            if event.anchor in anchors and anchors[event.anchor] is None:
+                raise LimitError("an alias refers to a value that contains it")
+            anchor, (size, height) = None, anchors.get(event.anchor) or (1, 1)  # unknown: load says so
+        elif isinstance(event, ScalarEvent):
+            anchor, size, height = event.anchor, 1, 1
+        else:  # the stream's and document's start and end
+            continue
+        if anchor:
+            anchors[anchor] = size, height
+        if level + height - 1 > MAX_DEPTH:
+            raise LimitError(f"nested more than {MAX_DEPTH} levels deep (with aliases expanded)")
+        if size > MAX_NODES:
+            raise LimitError(f"expands to more than {MAX_NODES:,} values (YAML aliases)")
+        if open_collections:
+            parent = open_collections[-1]
+            parent[1], parent[2] = min(parent[1] + size, MAX_NODES + 1), max(parent[2], height + 1)
 
 
 def parse_yaml(text: str, source: str) -> Any:
-    """YAML text as Python data; a syntax error is a one-line ConfigError naming `source`.
+    """YAML 1.2 text as Python data; a syntax error is a one-line ConfigError naming `source`.
 
     Parsing is bounded: nesting depth and the size after alias expansion are checked on the
-    composed document, before any value is built (an alias bomb is rejected in milliseconds).
+    parser's events, before any value is built (an alias bomb is rejected in milliseconds).
     """
     try:
-        return _compose_and_build(text)
+        check_bounds(text)
+        return yaml_1_2().load(text)
     except LimitError as err:
         raise ConfigError(f"{source}: rejected: {err}") from None
-    except yaml.YAMLError as err:
+    except YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ConfigError(f"{source}: not valid YAML{where}: {' '.join(problem.split())}") from None
-
-
-def _compose_and_build(text: str) -> Any:
-    """Compose the document, check its bounds, then build its Python values."""
-    loader = ExperimentLoader(text)  # reads (and checks the characters of) the text at once
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        check_bounds(node)
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -197,7 +163,11 @@ def save_resolved(exp: Experiment, path: str | Path) -> str:
     `path` is a local path or a storage URI; the file is written whole (temp file + rename).
     Returns the path written.
     """
-    storage.write_bytes(str(path), yaml.safe_dump(exp.model_dump(mode="json"), sort_keys=False).encode())
+    writer = yaml_1_2()
+    writer.default_flow_style, writer.sort_base_mapping_type_on_output = False, False  # sections in order
+    text = io.StringIO()
+    writer.dump(exp.model_dump(mode="json"), text)
+    storage.write_bytes(str(path), text.getvalue().encode())
     return str(path)
 
 
@@ -220,19 +190,26 @@ def config_hash(*parts: BaseModel | Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _data_inputs(exp: Experiment) -> dict[str, Any]:
+    """The data settings that change what a network learns."""
+    data = exp.data.model_dump(mode="json", exclude=NOT_TEACHER_INPUTS)
+    if data["image_size"] is None:  # unset: keys of runs from before image_size existed stay valid
+        del data["image_size"]
+    return data
+
+
 def teacher_key(exp: Experiment) -> str:
     """The cache key of the trained unpruned network: what determines its weights.
 
     Data settings that do not change the weights (download, loader workers, eval batch size) are
     left out, so changing them does not retrain the teacher.
     """
-    data = exp.data.model_dump(mode="json", exclude=NOT_TEACHER_INPUTS)
-    return config_hash(data, exp.model, exp.teacher, exp.seed)
+    return config_hash(_data_inputs(exp), exp.model, exp.teacher, exp.seed)
 
 
 def _result_inputs(exp: Experiment) -> dict[str, Any]:
     data = exp.model_dump(mode="json", exclude=NOT_TRIAL_INPUTS)
-    data["data"] = {k: v for k, v in data["data"].items() if k not in NOT_TEACHER_INPUTS}
+    data["data"] = _data_inputs(exp)
     return data
 
 

@@ -12,7 +12,9 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 
 from tasray.config.baselines import baseline_model
-from tasray.config.errors import ConfigError, unwrap
+from tasray.config.errors import ConfigError
+from tasray.config.schema import unwrap
+from tasray.plural import plural
 
 
 def set_path(data: dict[str, Any], path: str, value: Any, root: type[BaseModel]) -> None:
@@ -67,7 +69,7 @@ def _list_item(node: Any, part: str, path: str, where: str, annotation: Any) -> 
     if not isinstance(node, list):
         raise ConfigError(f"{path}: {where} must be a list to index it")
     if not part.isdigit() or int(part) >= len(node):
-        raise ConfigError(f"{path}: {where} has {len(node)} items; {part!r} is not an index of one")
+        raise ConfigError(f"{path}: {where} has {plural(len(node), 'item')}; {part!r} is not an index of one")
     item = node[int(part)]
     item_type, _ = unwrap(get_args(annotation)[0], ())
     member = baseline_model(item.get("method")) if isinstance(item, dict) else None

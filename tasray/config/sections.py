@@ -6,11 +6,11 @@ is an error instead of a silently ignored setting.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tasray.config.errors import field_error
+from tasray.config.errors import field_error, unknown_key
 from tasray.costs import COSTS
 from tasray.spec.family import FAMILIES
 
@@ -23,17 +23,39 @@ Transfer = Literal["scratch", "init", "kd"]
 """How a pruned net is trained: from random init, from the unpruned weights, or by distillation."""
 
 DATA_SETS = ("digits", "cifar10", "cifar100", "imagenet", "npz")
-DATA_SETS_NEEDING_ROOT = ("npz", "imagenet")
+DATA_ROOTS = {
+    "cifar10": "the folder that holds cifar-10-batches-py/ (or will, with data.download: true)",
+    "cifar100": "the folder that holds cifar-100-python/ (or will, with data.download: true)",
+    "imagenet": "the folder that holds train/ and val/",
+    "npz": "your .npz file",
+}
+"""What `data.root` is for each data set that needs one (digits ships with scikit-learn)."""
+
+
 DEFAULT_WIDTH_MULTIPLE = 1
 """Channel granularity of pruned widths (see bench/latency.py for the measurements behind it)."""
 IMAGE_FOLDER_LOADER_WORKERS = 8
 """Default loader workers for data decoded from files (ImageNet JPEGs); in-memory sets use 0."""
 
 
+def root_fix(name: str) -> str:
+    """How to point `data.root` at the data set `name`, for the end of an error line."""
+    return f"set data.root (in the file, or --set data.root=PATH) to {DATA_ROOTS[name]}"
+
+
 class Section(BaseModel):
     """Base of every config model: unknown keys are errors, and so are infinite or NaN floats."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        # pydantic's own error (extra="forbid") would not say which keys are allowed.
+        unknown = [key for key in data if key not in cls.model_fields] if isinstance(data, dict) else []
+        if unknown:
+            raise unknown_key(unknown[0], cls)
+        return data
 
 
 class DataConfig(Section):
@@ -43,8 +65,8 @@ class DataConfig(Section):
         name: ``digits`` (embedded 8×8 digits, no download), ``cifar10``, ``cifar100``,
             ``imagenet`` (class folders under ``root/train`` and ``root/val``) or ``npz`` (one
             ``.npz`` file with ``x_train``, ``y_train``, ``x_test``, ``y_test``).
-        root: directory for CIFAR/ImageNet, the ``.npz`` file for npz; required for npz and
-            imagenet.
+        root: directory for CIFAR/ImageNet, the ``.npz`` file for npz; required for all but
+            digits.
         download: download CIFAR into ``root`` when it is missing.
         augment: the paper's training augmentation (random crop + flip).
         batch_size: training batch size of one worker; the global batch is
@@ -54,6 +76,8 @@ class DataConfig(Section):
         loader_workers: DataLoader worker processes per training worker (0 loads in the
             training process). Unset: 0 for the in-memory sets (digits, cifar10, cifar100, npz),
             8 for ImageNet folders.
+        image_size: side of the square crops of ImageNet folders (training and evaluation);
+            unset: 224, the paper's. The other data sets keep their images' own size.
     """
 
     name: Literal["digits", "cifar10", "cifar100", "imagenet", "npz"] = "digits"
@@ -63,6 +87,7 @@ class DataConfig(Section):
     batch_size: int = Field(256, gt=0)
     eval_batch_size: int = Field(512, gt=0)
     loader_workers: int | None = Field(None, ge=0)
+    image_size: int | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _default_loader_workers(self) -> DataConfig:
@@ -72,9 +97,16 @@ class DataConfig(Section):
 
     @model_validator(mode="after")
     def _root_when_needed(self) -> DataConfig:
-        if self.name in DATA_SETS_NEEDING_ROOT and not self.root:
-            what = "the .npz file" if self.name == "npz" else "the directory with train/ and val/"
-            raise field_error("root", self.root, f"required for data {self.name!r} ({what})")
+        if self.name in DATA_ROOTS and not self.root:
+            raise field_error("root", self.root, f"required for data {self.name!r}; {root_fix(self.name)}")
+        return self
+
+    @model_validator(mode="after")
+    def _image_size_for_folders(self) -> DataConfig:
+        if self.image_size is not None and self.name != "imagenet":
+            raise field_error(
+                "image_size", self.image_size, "applies to image folders (imagenet) only; leave it unset"
+            )
         return self
 
 

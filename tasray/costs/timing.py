@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Literal
 
 import torch
@@ -45,18 +46,35 @@ def interleaved_latency(
     """
     if clock == "cpu" and device.type != "cpu":
         raise ValueError(f"clock 'cpu' times CPU work; the device is {device.type}")
-    timer = time.process_time if clock == "cpu" else time.perf_counter
     models = [build_network(spec).eval().to(device) for spec in specs]
     inputs = [torch.randn(batch_size, spec.in_channels, *spec.input_size, device=device) for spec in specs]
-    times: list[list[float]] = [[] for _ in specs]
+    runs = [partial(model, x) for model, x in zip(models, inputs, strict=True)]
+    times = interleaved_times(runs, device, rounds=rounds, warmup=warmup, clock=clock, budget_s=budget_s)
+    return [statistics.median(t) for t in times]
+
+
+@torch.no_grad()
+def interleaved_times(
+    runs: Sequence[Callable[[], object]],
+    device: torch.device,
+    *,
+    rounds: int = 10,
+    warmup: int = 2,
+    clock: Literal["wall", "cpu"] = "wall",
+    budget_s: float | None = None,
+) -> list[list[float]]:
+    """Seconds of every timed call of each run: `warmup` untimed rounds, then up to `rounds` timed
+    ones, each calling every run once, in turn (the protocol of `interleaved_latency`)."""
+    timer = time.process_time if clock == "cpu" else time.perf_counter
+    times: list[list[float]] = [[] for _ in runs]
     for round_ in range(warmup + rounds):
         if budget_s is not None and times[0] and sum(map(sum, times)) > budget_s:
             break
-        for index, (model, x) in enumerate(zip(models, inputs, strict=True)):
+        for index, run in enumerate(runs):
             _synchronize(device)
             start = timer()
-            model(x)
+            run()
             _synchronize(device)
             if round_ >= warmup:
                 times[index].append(timer() - start)
-    return [statistics.median(t) for t in times]
+    return times

@@ -11,6 +11,8 @@ from tasray.data.splits import DataSplits
 from tasray.data.torchvision_sets import load_cifar10, load_cifar100, load_imagenet
 
 Loader = Callable[[str | None, bool, bool], DataSplits]  # (root, download, augment)
+SIZED = {"imagenet": load_imagenet}
+"""Data sets whose images are cropped to a size of the user's choice (`data.image_size`)."""
 
 DATASETS: dict[str, Loader] = {
     "digits": load_digits,
@@ -22,15 +24,24 @@ DATASETS: dict[str, Loader] = {
 
 
 def load_data(
-    name: str, root: str | None = None, *, download: bool = False, augment: bool = True
+    name: str,
+    root: str | None = None,
+    *,
+    download: bool = False,
+    augment: bool = True,
+    image_size: int | None = None,
 ) -> DataSplits:
     """Load data set `name`; for "npz", `root` is the .npz file, otherwise a folder.
 
     `download` fetches CIFAR files into `root` (needs the internet); `augment=False` gives the
-    training split the evaluation transforms.
+    training split the evaluation transforms; `image_size` sets the side of ImageNet crops.
     """
     try:
         loader = DATASETS[name]
     except KeyError:
         raise DataError(f"unknown data set {name!r}; allowed: {', '.join(sorted(DATASETS))}") from None
-    return loader(root, download, augment)
+    if image_size is None:
+        return loader(root, download, augment)
+    if name not in SIZED:
+        raise DataError(f"image_size applies to {', '.join(SIZED)} only; {name} images keep their size")
+    return SIZED[name](root, download, augment, image_size)

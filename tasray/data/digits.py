@@ -6,7 +6,7 @@ import torch
 
 from tasray.data.splits import DataSplits
 from tasray.data.tensor_dataset import TensorImageDataset
-from tasray.data.transforms import ShiftFlipPolicy, channel_stats, tensor_transforms
+from tasray.data.transforms import ShiftFlipPolicy, augmentation, channel_stats, normalization
 
 # The train/test split is part of the data set's definition, not of an experiment, so its seed
 # is fixed: every run, whatever its seed, is scored on the same 360 test images.
@@ -14,6 +14,7 @@ TEST_FRACTION = 0.2
 SPLIT_SEED = 0
 # A 1-px shift is a quarter of a stroke at this size; flips would turn digits into other shapes.
 DIGITS_POLICY = ShiftFlipPolicy(padding=1, flip=False)
+INPUT_SIZE = (8, 8)
 
 
 def load_digits(root: str | None = None, download: bool = False, augment: bool = True) -> DataSplits:
@@ -33,19 +34,21 @@ def load_digits(root: str | None = None, download: bool = False, augment: bool =
         random_state=SPLIT_SEED,
         stratify=bunch.target,
     )
-    images = torch.as_tensor(bunch.images, dtype=torch.float32).unsqueeze(1)  # levels 0..16
+    images = torch.as_tensor(bunch.images, dtype=torch.uint8).unsqueeze(1)  # levels 0..16
     labels = torch.as_tensor(bunch.target)
     train_images, test_images = images[train_index].contiguous(), images[test_index].contiguous()
-    stats = channel_stats(train_images, scale=1.0)
-    train_transform, eval_transform = tensor_transforms(stats, 1.0, DIGITS_POLICY, augment)
-    train = TensorImageDataset(train_images, labels[train_index], train_transform)
+    stats = channel_stats(train_images)
+    normalize = normalization(stats)
+    shift = augmentation(INPUT_SIZE, DIGITS_POLICY) if augment else None
+    train = TensorImageDataset(train_images, labels[train_index], normalize, shift)
     return DataSplits(
         name="digits",
         train=train,
-        train_eval=train.with_transform(eval_transform),
-        test=TensorImageDataset(test_images, labels[test_index], eval_transform),
+        train_eval=train.unaugmented(),
+        test=TensorImageDataset(test_images, labels[test_index], normalize),
         num_classes=len(bunch.target_names),
         in_channels=1,
-        input_size=(8, 8),
+        input_size=INPUT_SIZE,
         class_names=tuple(str(name) for name in bunch.target_names),
+        normalization=stats,
     )

@@ -16,11 +16,11 @@ import torch
 from tasray.data.errors import DataError
 from tasray.data.splits import DataSplits
 from tasray.data.tensor_dataset import TensorImageDataset
-from tasray.data.transforms import ShiftFlipPolicy, channel_stats, tensor_transforms
+from tasray.data.transforms import ShiftFlipPolicy, augmentation, channel_stats, normalization
+from tasray.plural import plural
 
 REQUIRED_KEYS = ("x_train", "y_train", "x_test", "y_test")
 CLASSES_KEY = "classes"
-PIXEL_SCALE = 255.0
 
 
 def load_npz(root: str | None, download: bool = False, augment: bool = True) -> DataSplits:
@@ -40,20 +40,20 @@ def load_npz(root: str | None, download: bool = False, augment: bool = True) -> 
     num_classes = _check_label_range(path, {"y_train": y_train, "y_test": y_test}, class_names)
 
     channels, height, width = x_train.shape[1:]
-    stats = channel_stats(x_train, PIXEL_SCALE)
-    train_transform, eval_transform = tensor_transforms(
-        stats, PIXEL_SCALE, small_image_policy(channels, height, width), augment
-    )
-    train = TensorImageDataset(x_train, y_train, train_transform)
+    stats = channel_stats(x_train)
+    normalize = normalization(stats)
+    shift = augmentation((height, width), small_image_policy(channels, height, width)) if augment else None
+    train = TensorImageDataset(x_train, y_train, normalize, shift)
     return DataSplits(
         name="npz",
         train=train,
-        train_eval=train.with_transform(eval_transform),
-        test=TensorImageDataset(x_test, y_test, eval_transform),
+        train_eval=train.unaugmented(),
+        test=TensorImageDataset(x_test, y_test, normalize),
         num_classes=num_classes,
         in_channels=channels,
         input_size=(height, width),
         class_names=class_names,
+        normalization=stats,
     )
 
 
@@ -176,7 +176,8 @@ def _labels(path: Path, key: str, array: np.ndarray, num_images: int) -> torch.T
     if len(array) != num_images:
         images_key = "x" + key[1:]
         raise DataError(
-            f"{path}: {key} has {len(array)} labels but {images_key} has {num_images} images; "
+            f"{path}: {key} has {plural(len(array), 'label')} but {images_key} has "
+            f"{plural(num_images, 'image')}; "
             "they must have the same length"
         )
     return torch.from_numpy(array.astype(np.int64))
@@ -210,10 +211,11 @@ def _check_label_range(
                 position = int(values.argmax())
                 raise DataError(
                     f"{path}: {key}[{position}] is {int(values[position])} but {CLASSES_KEY} "
-                    f"names {num_classes} classes; labels must be 0..{num_classes - 1}"
+                    f"names {plural(num_classes, 'class', 'classes')}; labels must be 0..{num_classes - 1}"
                 )
     if num_classes < 2:
-        raise DataError(f"{path}: the labels name {num_classes} class; a classifier needs >= 2")
+        classes = plural(num_classes, "class", "classes")
+        raise DataError(f"{path}: the labels name {classes}; a classifier needs >= 2")
     return num_classes
 
 

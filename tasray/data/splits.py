@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import Dataset
 
+from tasray.data.transforms import ChannelStats
+
 
 @dataclass(frozen=True)
 class DataSplits:
@@ -14,7 +16,8 @@ class DataSplits:
 
     `train` carries the training transforms (augmentation when asked for); `train_eval` holds the
     same training images with the evaluation transforms, so the search can score the architecture
-    on D_val without augmentation noise; `test` uses the evaluation transforms.
+    on D_val without augmentation noise; `test` uses the evaluation transforms. `normalization`
+    is the per-channel mean and std the images are standardised with (pixels scaled to [0, 1]).
     """
 
     name: str
@@ -25,6 +28,7 @@ class DataSplits:
     in_channels: int
     input_size: tuple[int, int]
     class_names: tuple[str, ...] | None
+    normalization: ChannelStats
 
 
 def split_halves(num_items: int, seed: int) -> tuple[list[int], list[int]]:

@@ -15,10 +15,12 @@ from tasray.data.tensor_dataset import TensorImageDataset
 from tasray.data.transforms import (
     CIFAR10_STATS,
     CIFAR100_STATS,
+    IMAGENET_STATS,
     ChannelStats,
     ShiftFlipPolicy,
+    augmentation,
     imagenet_transforms,
-    tensor_transforms,
+    normalization,
 )
 
 if TYPE_CHECKING:
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
 
 # Paper, Section 4.1: random 32×32 crop of the image padded by 4 px, random horizontal flip.
 CIFAR_POLICY = ShiftFlipPolicy(padding=4, flip=True)
+CIFAR_SIZE = (32, 32)
+IMAGENET_SIZE = 224
+"""Side of ImageNet crops unless `data.image_size` says otherwise (the paper's 224)."""
 CIFAR_FILES = {
     "cifar10": [
         *(f"cifar-10-batches-py/data_batch_{i}" for i in range(1, 6)),
@@ -74,8 +79,8 @@ def check_cifar_root(name: str, root: str | None) -> None:
         )
 
 
-def check_imagenet_root(root: str | None) -> None:
-    """`root/train` and `root/val` hold the same class folders (images are not scanned).
+def check_imagenet_root(root: str | None) -> list[str]:
+    """`root/train` and `root/val` hold the same class folders (images are not scanned); their names.
 
     Raises:
         DataError: a missing folder, no class folders, or class names that differ between splits.
@@ -101,6 +106,7 @@ def check_imagenet_root(root: str | None) -> None:
             f"{_first_few(only_train)}; only in val: {_first_few(only_val)}); both must hold the "
             "same class names"
         )
+    return classes["train"]
 
 
 def _load_cifar(
@@ -135,17 +141,19 @@ def _load_cifar(
     except OSError as exc:  # URLError is an OSError: no network, or the server refused
         raise DataError(f"could not download {name} into {folder} ({exc}); {how_to_get}") from None
 
-    train_transform, eval_transform = tensor_transforms(stats, 255.0, CIFAR_POLICY, augment)
-    train = TensorImageDataset(*_as_tensors(train_set), train_transform)
+    normalize = normalization(stats)
+    shift_flip = augmentation(CIFAR_SIZE, CIFAR_POLICY) if augment else None
+    train = TensorImageDataset(*_as_tensors(train_set), normalize, shift_flip)
     return DataSplits(
         name=name,
         train=train,
-        train_eval=train.with_transform(eval_transform),
-        test=TensorImageDataset(*_as_tensors(test_set), eval_transform),
+        train_eval=train.unaugmented(),
+        test=TensorImageDataset(*_as_tensors(test_set), normalize),
         num_classes=len(train_set.classes),
         in_channels=3,
-        input_size=(32, 32),
+        input_size=CIFAR_SIZE,
         class_names=tuple(train_set.classes),
+        normalization=stats,
     )
 
 
@@ -170,8 +178,10 @@ class TransformedView(Dataset):
         return self.transform(image), label
 
 
-def load_imagenet(root: str | None, download: bool = False, augment: bool = True) -> DataSplits:
-    """ImageNet-style folders `root/train/<class>/*` and `root/val/<class>/*` at 224×224.
+def load_imagenet(
+    root: str | None, download: bool = False, augment: bool = True, image_size: int = IMAGENET_SIZE
+) -> DataSplits:
+    """ImageNet-style folders `root/train/<class>/*` and `root/val/<class>/*`, cropped to `image_size`².
 
     ImageNet cannot be downloaded automatically (its licence needs a login), so `download` is
     ignored. Each folder is scanned once; the training images get two transformed views.
@@ -187,7 +197,7 @@ def load_imagenet(root: str | None, download: bool = False, augment: bool = True
             f"{_first_few(only_train)}; only in val: {_first_few(only_val)}); both must hold the "
             "same class names"
         )
-    train_transform, eval_transform = imagenet_transforms(augment)
+    train_transform, eval_transform = imagenet_transforms(augment, image_size)
     return DataSplits(
         name="imagenet",
         train=TransformedView(train_folder, train_transform),
@@ -195,8 +205,9 @@ def load_imagenet(root: str | None, download: bool = False, augment: bool = True
         test=TransformedView(val_folder, eval_transform),
         num_classes=len(train_folder.classes),
         in_channels=3,
-        input_size=(224, 224),
+        input_size=(image_size, image_size),
         class_names=tuple(train_folder.classes),
+        normalization=IMAGENET_STATS,
     )
 
 

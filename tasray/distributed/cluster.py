@@ -16,6 +16,7 @@ import ray
 
 from tasray.config import ResourcesConfig
 from tasray.errors import TasrayError
+from tasray.plural import plural
 from tasray.preflight.checkpoint import first_line
 from tasray.preflight.cluster import ClusterTarget, check_resources
 
@@ -44,8 +45,8 @@ class ClusterInfo:
 
     def describe(self) -> str:
         how = "started a local Ray instance" if self.started else "joined the Ray cluster"
-        nodes = f"{self.nodes} node" + ("" if self.nodes == 1 else "s")
-        return f"{how} at {self.address} ({self.source}): {nodes}, {self.cpus:g} CPUs, {self.gpus:g} GPUs"
+        counts = f"{plural(self.nodes, 'node')}, {plural(self.cpus, 'CPU')}, {plural(self.gpus, 'GPU')}"
+        return f"{how} at {self.address} ({self.source}): {counts}"
 
 
 @contextmanager

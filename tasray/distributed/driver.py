@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from tasray.config import Experiment, save_resolved, teacher_key
+from tasray.config import CONFIG_FILE, Experiment, save_resolved, teacher_key
 from tasray.distributed.cluster import ray_session
 from tasray.distributed.progress import ProgressView
 from tasray.distributed.sweep import run_sweep
@@ -23,8 +23,6 @@ from tasray.distributed.tune_metrics import StageEventFile
 from tasray.engine.pipeline import get_teacher
 from tasray.io import storage
 from tasray.preflight import check_inputs, check_run, choose_cluster
-
-CONFIG_FILE = "_config.yaml"  # beside the rows; readers of the store skip names starting with "_"
 
 
 @dataclass(frozen=True)

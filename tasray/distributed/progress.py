@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 
 from tasray.costs import COSTS
+from tasray.plural import plural
 from tasray.stages.progress import epoch_columns, metrics_text
 
 SHOWN = ("loss", "top1", "val_top1", "cost_ratio")  # sent to the driver; τ is in the search history
@@ -87,7 +88,7 @@ class ProgressView:
         self.progress.update(self.tasks[key], completed=event["epoch"] + 1, metrics=text)
         if event["epoch"] + 1 == event["epochs"]:
             self.progress.remove_task(self.tasks.pop(key))
-            self.console.print(f"  {key[0]} · {key[1]}: {event['epochs']} epochs done  {text}")
+            self.console.print(f"  {key[0]} · {key[1]}: {plural(event['epochs'], 'epoch')} done  {text}")
 
     def trial_done(self, event: dict[str, Any]) -> None:
         top1 = event["top1"]

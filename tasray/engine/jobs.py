@@ -30,12 +30,12 @@ Split = Literal["train", "test", "search_train", "search_val"]
 
 
 def _splits(data: DataConfig) -> DataSplits:
-    return _load(data.name, data.root, data.download, data.augment)
+    return _load(data.name, data.root, data.download, data.augment, data.image_size)
 
 
 @lru_cache(maxsize=4)  # random search trains several candidates on the same data in one process
-def _load(name: str, root: str | None, download: bool, augment: bool) -> DataSplits:
-    return load_data(name, root, download=download, augment=augment)
+def _load(name: str, root: str | None, download: bool, augment: bool, image_size: int | None) -> DataSplits:
+    return load_data(name, root, download=download, augment=augment, image_size=image_size)
 
 
 def dataset(data: DataConfig, split: Split, seed: int) -> Dataset:

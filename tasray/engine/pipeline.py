@@ -15,12 +15,14 @@ import torch
 from tasray import __version__
 from tasray.config import Experiment, dataset_geometry, teacher_key, trial_key
 from tasray.costs import Cost, CostSetup, create_cost
+from tasray.data.card import data_card
 from tasray.engine.jobs import TrainJob, dataset
 from tasray.engine.runner import Runner
 from tasray.engine.search_cache import CachedSearches, KeyLock, SearchCache
 from tasray.engine.settings import train_settings
+from tasray.errors import TasrayError
 from tasray.io import storage
-from tasray.io.export import ARCH, WEIGHTS
+from tasray.io.export import ARCH, DATA, WEIGHTS
 from tasray.io.keyed_cache import KeyedCache
 from tasray.methods.context import MethodContext, MethodResult
 from tasray.methods.registry import METHODS, Method
@@ -84,7 +86,7 @@ class TeacherCache(KeyedCache[Teacher]):
 
 
 def trial_model_dir(exp: Experiment, trial_id: str) -> str:
-    """Where a trial's retrained network is saved (`model.pt` + `arch.json`, for `tasray export`):
+    """Where a trial's retrained network is saved (`model.pt`, `arch.json`, `data.json`, for `tasray export`):
     `<storage>/<experiment>/_trials/<trial_id>`, out of the way of readers of the rows."""
     return storage.join(exp.storage_path, exp.name, TRIALS, trial_id)
 
@@ -188,6 +190,7 @@ def retrain_and_record(
     folder = trial_model_dir(exp, plan.trial_id)
     storage.save_object(posixpath.join(folder, WEIGHTS), trained.model.state_dict())
     storage.write_bytes(posixpath.join(folder, ARCH), (found.spec.to_json() + "\n").encode())
+    save_data_card(exp, folder)
     is_tas = plan.method_entry.searches
     target = plan.target_ratio
     return TrialRecord.from_arch(
@@ -216,6 +219,17 @@ def retrain_and_record(
         tasray_version=__version__,
         config_hash=trial_key(exp, plan.method, plan.baseline_index),
     )
+
+
+def save_data_card(exp: Experiment, folder: str) -> None:
+    """`data.json` beside a trial's network: what `tasray export` embeds. Left out where this
+    process cannot read the data (a trial driver on a node without it); export then looks the
+    data set up from the experiment's `_config.yaml`."""
+    try:
+        card = data_card(exp.data.name, exp.data.root, exp.data.image_size)
+    except TasrayError:
+        return
+    storage.write_bytes(posixpath.join(folder, DATA), (card.to_json() + "\n").encode())
 
 
 def run_trial(plan: TrialPlan, teacher: Teacher, runner: Runner, lock: KeyLock | None = None) -> TrialRecord:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasray.config import ConfigError, Experiment, dataset_geometry
+from tasray.config.sections import root_fix
 from tasray.data.npz import check_npz
 from tasray.data.torchvision_sets import check_cifar_root, check_imagenet_root
 from tasray.errors import TasrayError
@@ -49,11 +50,10 @@ def check_files_exist(exp: Experiment) -> None:
     """The files and folders the experiment reads exist."""
     data, root = exp.data, Path(exp.data.root or "")
     if data.name == "npz" and not root.is_file():
-        raise ConfigError(f"data.root = {data.root!r}: no such .npz file")
-    needs_dir = data.name == "imagenet" or (data.name.startswith("cifar") and data.root and not data.download)
+        raise ConfigError(f"data.root = {data.root!r}: no such .npz file; {root_fix(data.name)}")
+    needs_dir = data.name == "imagenet" or (data.name.startswith("cifar") and not data.download)
     if needs_dir and not root.is_dir():
-        hint = "" if data.name == "imagenet" else " (set data.download: true to fetch it)"
-        raise ConfigError(f"data.root = {data.root!r}: no such directory{hint}")
+        raise ConfigError(f"data.root = {data.root!r}: no such directory; {root_fix(data.name)}")
     checkpoint = exp.teacher.checkpoint
     if checkpoint and not Path(checkpoint).is_file():
         raise ConfigError(f"teacher.checkpoint = {checkpoint!r}: no such file")

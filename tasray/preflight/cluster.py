@@ -18,6 +18,7 @@ import torch
 
 from tasray.config import ResourcesConfig
 from tasray.errors import TasrayError
+from tasray.plural import plural
 
 CONNECT_TIMEOUT_S = 5.0
 """Seconds a cluster's port has to accept a connection."""
@@ -125,12 +126,12 @@ def check_resources(resources: ResourcesConfig, cpus: float, gpus: float, where:
     need_gpus = resources.num_workers * resources.gpus_per_worker if resources.use_gpu else 0
     if need_gpus > gpus:
         raise TasrayError(
-            f"resources.use_gpu = true: the stages need {need_gpus:g} GPU(s) (num_workers × "
+            f"resources.use_gpu = true: the stages need {plural(need_gpus, 'GPU')} (num_workers × "
             f"gpus_per_worker) but {where} has {gpus:g}; set use_gpu: false or use a cluster with GPUs"
         )
     if need_cpus > cpus:
         raise TasrayError(
-            f"resources: the stages need {need_cpus:g} CPU(s) (num_workers × cpus_per_worker) but "
+            f"resources: the stages need {plural(need_cpus, 'CPU')} (num_workers × cpus_per_worker) but "
             f"{where} has {cpus:g}; lower num_workers or cpus_per_worker"
         )
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from tasray.errors import TasrayError
 from tasray.methods import method_label, search_methods
+from tasray.plural import plural
 from tasray.results import plots
 from tasray.results.latency_section import latency_section
 from tasray.results.leaderboard import (
@@ -73,7 +74,7 @@ def render_report(table: pa.Table, source: str, folder: Path) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
         "# tasray report",
-        f"Source: `{source}` · {len(frame)} trials in {runs} run(s) · generated {stamp}.",
+        f"Source: `{source}` · {plural(len(frame), 'trial')} in {plural(runs, 'run')} · generated {stamp}.",
         CONVENTIONS,
         "## Leaderboard",
         "Rows are grouped by FLOP ratio (10-point buckets of the unpruned FLOPs kept) and sorted "
@@ -172,7 +173,7 @@ def fronts_markdown(rows: pd.DataFrame) -> str:
         tas_volume, base_volume = hypervolume(*tas_points, reference), hypervolume(*base_points, reference)
         lines.append(
             f"TAS's front: hypervolume {tas_volume:.3f} against {base_volume:.3f} for the baselines' "
-            f"points; it dominates {dominated} of {len(baselines)} baseline points."
+            f"points; it dominates {dominated} of {plural(len(baselines), 'baseline point')}."
         )
     lines.append(
         f"Hypervolume: the area of (FLOP ratio, top-1 in points) a front dominates, up to FLOP ratio "

@@ -95,7 +95,7 @@ CASES: list[Case] = [
         subprocess=True,
     ),
     config("yaml-syntax", "search: {epochs: 3\n", ("not valid YAML at line",)),
-    config("yaml-duplicate-key", "seed: 1\nseed: 2\n", ("duplicate key 'seed'",)),
+    config("yaml-duplicate-key", "seed: 1\nseed: 2\n", ('duplicate key "seed"',)),
     Case(
         "yaml-top-level-list", ("run", "list.yaml"), ("must be a mapping of sections",), files=("list_yaml",)
     ),
@@ -124,7 +124,11 @@ CASES: list[Case] = [
     config("tau-order", "search: {tau_min: 20}\n", ("search.tau_min = 20", "<= tau_max")),
     config("teacher-zero-epochs", "teacher: {epochs: 0}\n", ("teacher.epochs = 0", "teacher.checkpoint")),
     config("data-unknown", "data: {name: mnist}\n", ("data.name = 'mnist'", "'cifar10'")),
-    config("npz-without-root", "data: {name: npz}\n", ("data.root", "required for data 'npz'")),
+    config(
+        "npz-without-root",
+        "data: {name: npz}\n",
+        ("data.root", "required for data 'npz'", "--set data.root=PATH) to your .npz file"),
+    ),
     config("baseline-unknown", "baselines: [{method: magnitude}]\n", ("'magnitude'", "fixed_ratio")),
     config(
         "baseline-two-targets",
@@ -235,7 +239,7 @@ CASES: list[Case] = [
     config(
         "gpu-missing",
         "resources: {use_gpu: true, num_workers: 64}\n",
-        ("resources.use_gpu = true", "need 64 GPU(s)"),
+        ("resources.use_gpu = true", "need 64 GPUs"),
         max_seconds=30,
         subprocess=True,
     ),
@@ -244,14 +248,14 @@ CASES: list[Case] = [
             config(
                 "gpu-none",
                 "resources: {use_gpu: true}\n",
-                ("need 1 GPU(s)", "this machine has 0"),
+                ("need 1 GPU (num_workers", "this machine has 0"),
                 max_seconds=30,
             )
         ]
         if torch.cuda.device_count() == 0
         else []
     ),
-    config("cpus-missing", "resources: {cpus_per_worker: 4096}\n", ("need 4096 CPU(s)",)),
+    config("cpus-missing", "resources: {cpus_per_worker: 4096}\n", ("need 4096 CPUs",)),
     config(
         "address-refused",
         "",
@@ -280,6 +284,12 @@ CASES: list[Case] = [
     Case("unknown-command", ("train",), ("invalid choice: 'train'",)),
     Case("run-without-file", ("run",), ("the following arguments are required: file",)),
     Case("unknown-flag", ("leaderboard", "--colour"), ("unrecognized arguments: --colour",)),
+    config(
+        "skip-data-check-of-a-run",
+        "",
+        ("--skip-data-check needs --dry-run",),
+        argv=(*RUN, "--skip-data-check"),
+    ),
     Case("flops-num-classes-zero", ("flops", "cifar_resnet20", "--num-classes", "0"), ("--num-classes 0",)),
     Case(
         "flops-in-channels-negative",
@@ -382,5 +392,17 @@ CASES: list[Case] = [
         ("export", "trial"),
         ("not an ArchSpec JSON file",),
         files=("trial_binary_arch",),
+    ),
+    Case(
+        "export-without-data-card",
+        ("export", "trial"),
+        ("trial has no data.json", "_config.yaml to look the data set up in"),
+        files=("trial_without_card",),
+    ),
+    Case(
+        "export-binary-data-card",
+        ("export", "trial", "--check"),
+        ("data.json: not a data card JSON file",),
+        files=("trial_binary_card",),
     ),
 ]

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from tasray.data.card import DataCard
 from tasray.io.export import save_pruned
 from tasray.models import PrunedResNet
 from tasray.spec.arch import ArchSpec
@@ -192,7 +193,10 @@ def _arch_too_wide(folder: Path) -> None:
 
 
 def _trial(folder: Path) -> Path:
-    return save_pruned(PrunedResNet(ArchSpec.full("cifar_resnet20", 10, 1, (8, 8))).eval(), folder / "trial")
+    card = DataCard("digits", (1, 8, 8), (0.3,), (0.4,), tuple("0123456789"))
+    return save_pruned(
+        PrunedResNet(ArchSpec.full("cifar_resnet20", 10, 1, (8, 8))).eval(), folder / "trial", card
+    )
 
 
 @writer("trial")
@@ -213,6 +217,16 @@ def _trial_other_arch(folder: Path) -> None:
 @writer("trial_binary_arch")
 def _trial_binary_arch(folder: Path) -> None:
     (_trial(folder) / "arch.json").write_bytes(os.urandom(256))
+
+
+@writer("trial_without_card")
+def _trial_without_card(folder: Path) -> None:
+    (_trial(folder) / "data.json").unlink()  # as written before data cards, outside an experiment
+
+
+@writer("trial_binary_card")
+def _trial_binary_card(folder: Path) -> None:
+    (_trial(folder) / "data.json").write_bytes(b"\xff\xfe" + os.urandom(64))
 
 
 @writer("existing_out_file")

@@ -2,27 +2,39 @@ import pytest
 import torch
 
 from tasray.cli import main
+from tasray.data.card import DataCard
 from tasray.io.export import save_pruned
 from tasray.models import PrunedResNet
 from tasray.spec.arch import ArchSpec
+
+DIGITS_LIKE = DataCard("digits", (1, 8, 8), (0.3,), (0.4,), tuple("0123456789"))
 
 
 @pytest.fixture
 def trial_dir(tmp_path):
     spec = ArchSpec.full("cifar_resnet20", 10, 1, (8, 8))
-    return save_pruned(PrunedResNet(spec).eval(), tmp_path / "run" / "tas-0")
+    return save_pruned(PrunedResNet(spec).eval(), tmp_path / "run" / "tas-0", DIGITS_LIKE)
 
 
-@pytest.mark.parametrize("fmt", ["torchscript", "state_dict"])
-def test_export_writes_a_loadable_network(trial_dir, fmt: str, capsys) -> None:
-    out = trial_dir.parent / f"out-{fmt}"
-    assert main(["export", str(trial_dir), "--format", fmt, "--out", str(out)]) == 0
-    assert "wrote" in capsys.readouterr().out
-    x = torch.randn(2, 1, 8, 8)
-    if fmt == "torchscript":
-        assert torch.jit.load(str(out))(x).shape == (2, 10)
-    else:
-        assert (out / "arch.json").is_file() and (out / "model.pt").is_file()
+def test_export_writes_an_exported_program_beside_the_trial_by_default(trial_dir, capsys) -> None:
+    assert main(["export", str(trial_dir)]) == 0
+    assert f"wrote {trial_dir.with_name('tas-0.pt2')}" in capsys.readouterr().out
+    assert torch.export.load(trial_dir.with_name("tas-0.pt2")).module()(torch.randn(2, 1, 8, 8)).shape == (
+        2,
+        10,
+    )
+
+
+def test_help_names_the_default_format(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    assert "(default: pt2, a torch.export ExportedProgram)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_state_dict_export_reloads_with_its_card(trial_dir, capsys) -> None:
+    out = trial_dir.parent / "out"
+    assert main(["export", str(trial_dir), "--format", "state_dict", "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"arch.json", "model.pt", "data.json", ".tasray-export.json"}
 
 
 @pytest.mark.parametrize(
@@ -30,7 +42,7 @@ def test_export_writes_a_loadable_network(trial_dir, fmt: str, capsys) -> None:
     [
         (
             ["export", "{trial}", "--format", "tflite"],
-            "--format 'tflite'; allowed: state_dict, torchscript, onnx",
+            "--format 'tflite'; allowed: pt2, onnx, torchscript, state_dict",
         ),
         (["export", "/nonexistent/trial"], "is not a saved pruned network: expected arch.json and model.pt"),
         (["flops", "resnet7"], "unknown model 'resnet7'; known: "),
@@ -58,8 +70,10 @@ def test_flops_of_a_pruned_arch_file(tmp_path, capsys) -> None:
     assert "FLOP ratio vs unpruned" in out and "25.3%" in out
 
 
-@pytest.mark.parametrize("fmt", ["torchscript", "onnx", "state_dict"])
+@pytest.mark.parametrize("fmt", ["pt2", "torchscript", "onnx", "state_dict"])
 def test_export_replaces_only_its_own_output(trial_dir, fmt: str, tmp_path, capsys) -> None:
+    if fmt == "onnx":
+        pytest.importorskip("onnxscript")
     out = tmp_path / f"net-{fmt}"
     assert main(["export", str(trial_dir), "--format", fmt, "--out", str(out)]) == 0
     assert main(["export", str(trial_dir), "--format", fmt, "--out", str(out)]) == 0  # its own: replaced
@@ -73,7 +87,7 @@ def test_export_replaces_only_its_own_output(trial_dir, fmt: str, tmp_path, caps
     assert main(["export", str(trial_dir), "--format", fmt, "--out", str(foreign)]) == 2
     assert "is not an earlier tasray" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written, nothing deleted
-    other = "torchscript" if fmt != "torchscript" else "onnx"
+    other = {"pt2": "torchscript", "torchscript": "pt2"}.get(fmt, "pt2")  # pt2 and TorchScript: both zips
     assert main(["export", str(trial_dir), "--format", other, "--out", str(out)]) == 2  # another format's
 
 

@@ -53,6 +53,16 @@ def test_dry_run_summarises_without_ray_or_files(tmp_path, capsys):
     assert not store.exists() and not ray.is_initialized()
 
 
+def test_dry_run_can_skip_the_data_check_like_validate(tmp_path, capsys):
+    path = tmp_path / "exp.yaml"
+    path.write_text("name: x\nmodel: {name: resnet18}\ndata: {name: imagenet, root: /no/imagenet}\n")
+    argv = ["run", str(path), "--dry-run", "--address", "local", "--set", f"storage_path={tmp_path}"]
+    assert main(argv) == 2
+    assert "no such directory; set data.root (in the file, or --set" in capsys.readouterr().err
+    assert main([*argv, "--skip-data-check"]) == 0
+    assert "imagenet: 3×224×224, 1000 classes" in capsys.readouterr().out and not ray.is_initialized()
+
+
 SMALLEST = [
     "teacher.epochs=1",
     "search.epochs=1",
@@ -125,7 +135,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     } == finished_early
     assert "random search" in done.stdout and "TAS" in done.stdout and "top-1" in done.stdout
     assert "No results yet" not in done.stdout  # the closing leaderboard found the rows
-    assert "✓ trial tas-001: top-1" in done.stdout and "tas-001 · search: 1 epochs done" in done.stdout
+    assert "✓ trial tas-001: top-1" in done.stdout and "tas-001 · search: 1 epoch done" in done.stdout
     exp = load_experiment(QUICKSTART, overrides)
     assert load_experiment(rows / "_config.yaml").model_dump() == exp.model_dump()
     assert list((store / "_ray").rglob("events.out.tfevents*"))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from ruamel.yaml import YAML
 
 from tasray.config import (
     ConfigError,
@@ -83,10 +83,15 @@ def test_teacher_epochs_zero_is_fine_with_a_checkpoint():
     assert minimal(teacher={"epochs": 0, "checkpoint": "t.pt"}).teacher.epochs == 0
 
 
+def test_yaml_1_2_reads_no_as_text_and_octal_only_with_0o(tmp_path):
+    exp = load_experiment(write(tmp_path, "name: no\nmodel: {name: cifar_resnet20}\nseed: 017\n"))
+    assert (exp.name, exp.seed) == ("no", 17)  # YAML 1.1: False (an invalid name) and 15
+
+
 def test_yaml_reads_exponent_floats_and_rejects_duplicate_keys(tmp_path):
     exp = load_experiment(write(tmp_path, MINIMAL + "search: {arch_lr: 2e-4}\n"))
     assert exp.search.arch_lr == 2e-4
-    with pytest.raises(ConfigError, match="duplicate key 'search'"):
+    with pytest.raises(ConfigError, match='line 4, column 1: found duplicate key "search"'):
         load_experiment(write(tmp_path, MINIMAL + "search: {}\nsearch: {}\n"))
 
 
@@ -99,6 +104,14 @@ def test_yaml_reads_exponent_floats_and_rejects_duplicate_keys(tmp_path):
         ("search: {tau_min: 20}\n", "search.tau_min = 20.0: must be <= tau_max (5)"),
         ("baselines: [{method: prune}]\n", "baselines[0].method = 'prune': must be one of"),
         ("baselines: [{method: fixed_ratio, keep: 1}]\n", "unknown key 'keep' in baselines[0]"),
+        ("data: {name: imagenet, root: x, image_size: 0}\n", "data.image_size = 0: must be > 0"),
+        ("data: {name: imagenet, root: x, image_size: 1.5}\n", "data.image_size = 1.5: must be a valid int"),
+        ("data: {image_size: 64}\n", "data.image_size = 64: applies to image folders (imagenet) only"),
+        (
+            "data: {name: cifar10, download: true}\n",
+            "data.root = null: required for data 'cifar10'; set data.root (in the file, or --set data.root="
+            "PATH) to the folder that holds cifar-10-batches-py/ (or will, with data.download: true)",
+        ),
     ],
 )
 def test_errors_name_field_value_and_rule(tmp_path, text, expected):
@@ -169,7 +182,7 @@ def test_with_values_accepts_a_valid_point_of_two_dependent_ranges():
 def test_save_resolved_round_trips(tmp_path):
     exp = load_experiment(EXPERIMENTS / "quickstart.yaml")
     save_resolved(exp, tmp_path / "out" / "resolved.yaml")
-    written = yaml.safe_load((tmp_path / "out" / "resolved.yaml").read_text())
+    written = YAML(typ="safe").load((tmp_path / "out" / "resolved.yaml").read_text())
     assert written["search"]["tau_schedule"] == "cosine"  # defaults are written out
     assert written["sweep"]["space"]["search.num_selected"] == {"choice": [2, 3]}
     assert load_experiment(tmp_path / "out" / "resolved.yaml") == exp
@@ -202,7 +215,7 @@ def test_teacher_key_follows_only_what_trains_the_teacher():
     [("digits", (1, (8, 8), 10)), ("cifar10", (3, (32, 32), 10)), ("cifar100", (3, (32, 32), 100))],
 )
 def test_geometry_of_built_in_data_sets(name, geometry):
-    assert dataset_geometry(DataConfig(name=name)) == geometry
+    assert dataset_geometry(DataConfig(name=name, root="data")) == geometry
 
 
 def test_imagenet_geometry_counts_class_folders(tmp_path):

@@ -44,3 +44,10 @@ def test_the_trial_key_changes_with_what_determines_a_row():
     fewer = exp.with_values({"baselines": [exp.baselines[0].model_dump()]})
     assert trial_key(fewer, "fixed_ratio", 0) == trial_key(exp, "fixed_ratio", 0)
     assert sweep_key(exp) != sweep_key(exp.with_values({"sweep.algorithm": "random"}))
+
+
+def test_an_image_size_changes_the_keys_and_unset_leaves_older_keys_alone():
+    exp = load_experiment(QUICKSTART.with_name("imagenet_resnet50.yaml"))
+    resized = exp.with_values({"data.image_size": 160})
+    assert teacher_key(resized) != teacher_key(exp) and trial_key(resized, "tas") != trial_key(exp, "tas")
+    assert "image_size" not in str(exp.data.model_dump(exclude_none=True))

@@ -19,4 +19,4 @@ def test_unknown_name_lists_the_allowed_ones():
 
 def test_load_data_passes_augment_through():
     data = load_data("digits", augment=False)
-    assert data.train.transform is data.train_eval.transform
+    assert data.train.augment is None and data.train_eval.augment is None

@@ -41,7 +41,7 @@ def test_digits_test_split_is_stratified_and_fixed():
 
 def test_digits_augmentation_is_a_one_pixel_shift_never_a_flip():
     data = load_data("digits")
-    normalize = data.train_eval.transform
+    normalize = data.train_eval.normalize
     changed = 0
     for index in range(200):
         augmented, label = data.train[index]

@@ -84,7 +84,7 @@ def test_augmented_batches_do_not_depend_on_the_workers(digits):
 
 def test_worker_default_is_zero_in_memory_and_several_for_image_folders():
     assert DataConfig(name="digits").loader_workers == 0
-    assert DataConfig(name="cifar10").loader_workers == 0
+    assert DataConfig(name="cifar10", root="data").loader_workers == 0
     assert DataConfig(name="imagenet", root="/x").loader_workers == 8
     assert DataConfig(name="imagenet", root="/x", loader_workers=2).loader_workers == 2
 

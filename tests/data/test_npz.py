@@ -3,10 +3,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torchvision.transforms.v2 import RandomCrop, RandomHorizontalFlip
 
 from tasray.data import DataError, load_data
 from tasray.data.npz import check_npz
-from tasray.data.transforms import RandomHorizontalFlip, RandomShift
 
 SHARED_CIFAR_SUBSET = Path("/work/shared/data/cifar10-subset.npz")
 
@@ -32,7 +32,7 @@ def _stack(dataset):
 
 
 def _steps(dataset):
-    return [type(step) for step in dataset.transform.transforms]
+    return [type(step) for step in dataset.augment.transforms]
 
 
 def test_three_channel_32px_file_with_class_names(tmp_path):
@@ -46,8 +46,8 @@ def test_three_channel_32px_file_with_class_names(tmp_path):
     images = _stack(data.train_eval)
     assert torch.allclose(images.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-4)
     assert torch.allclose(images.std(dim=(0, 2, 3)), torch.ones(3), atol=1e-2)
-    assert _steps(data.train)[:2] == [RandomShift, RandomHorizontalFlip]  # CIFAR-style
-    assert data.train.transform.transforms[0].padding == 4
+    assert _steps(data.train)[:2] == [RandomCrop, RandomHorizontalFlip]  # CIFAR-style
+    assert data.train.augment.transforms[0].padding == [4] * 4
 
 
 def test_channels_come_out_in_chw_order(tmp_path):
@@ -69,7 +69,7 @@ def test_one_channel_28px_file_nhwc_and_nhw_load_alike(tmp_path):
         assert (data.in_channels, data.input_size, data.num_classes) == (1, (28, 28), 10)
         assert data.class_names is None
         assert data.train[0][0].shape == (1, 28, 28)
-        assert _steps(data.train)[0] is RandomShift and RandomHorizontalFlip not in _steps(data.train)
+        assert _steps(data.train)[0] is RandomCrop and RandomHorizontalFlip not in _steps(data.train)
     assert torch.equal(_stack(with_axis.test), _stack(without_axis.test))
 
 
@@ -188,7 +188,7 @@ def test_shared_cifar10_subset_loads_unchanged():
     assert (len(data.train), len(data.test), data.num_classes) == (4068, 1017, 10)
     assert (data.in_channels, data.input_size) == (3, (32, 32))
     assert data.class_names[0] == "airplane" and data.class_names[-1] == "truck"
-    assert _steps(data.train)[:2] == [RandomShift, RandomHorizontalFlip]
+    assert _steps(data.train)[:2] == [RandomCrop, RandomHorizontalFlip]
     sample = torch.stack([data.train_eval[i][0] for i in range(0, 4068, 4)])
     assert torch.allclose(sample.mean(dim=(0, 2, 3)), torch.zeros(3), atol=0.05)
     assert torch.allclose(sample.std(dim=(0, 2, 3)), torch.ones(3), atol=0.05)

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from tasray.data import DataSplits, split_halves
+from tasray.data.transforms import ChannelStats
 
 
 @pytest.mark.parametrize("num_items", [0, 1, 2, 7, 1437])
@@ -34,6 +35,6 @@ def test_negative_count_is_refused():
 
 
 def test_data_splits_is_immutable():
-    splits = DataSplits("x", [], [], [], 2, 1, (8, 8), None)
+    splits = DataSplits("x", [], [], [], 2, 1, (8, 8), None, ChannelStats((0.5,), (0.25,)))
     with pytest.raises(dataclasses.FrozenInstanceError):
         splits.num_classes = 3  # type: ignore[misc]

@@ -8,6 +8,7 @@ from PIL import Image
 from torchvision import datasets
 from torchvision.datasets import cifar as cifar_module
 
+from tasray.config import DataConfig, dataset_geometry
 from tasray.data import DataError, load_data
 from tasray.data.torchvision_sets import CIFAR_FILES, cifar_expected_files
 from tasray.data.transforms import CIFAR10_STATS
@@ -80,8 +81,8 @@ def test_cifar_is_read_into_chw_tensors_with_paper_augmentation(tmp_path, monkey
     std = torch.tensor(CIFAR10_STATS.std).view(3, 1, 1)
     expected = (torch.from_numpy(batches["test_batch"][1]).float() / 255 - mean) / std
     assert label == 1 and torch.allclose(image, expected, atol=1e-5)
-    shift, flip = data.train.transform.transforms[:2]
-    assert shift.padding == 4 and type(flip).__name__ == "RandomHorizontalFlip"
+    shift, flip = data.train.augment.transforms
+    assert shift.padding == [4] * 4 and type(flip).__name__ == "RandomHorizontalFlip"
 
 
 def test_failed_download_names_the_manual_route(tmp_path, monkeypatch):
@@ -128,6 +129,17 @@ def test_imagenet_folders_give_224px_crops(tmp_path):
         assert image.shape == (3, 224, 224) and label == 1
     assert torch.equal(data.train_eval[0][0], data.train_eval[0][0])  # evaluation is fixed
     assert not torch.equal(data.train[0][0], data.train[0][0])  # training is augmented
+
+
+def test_image_size_sets_the_crops_of_image_folders_only(tmp_path):
+    _image_folders(tmp_path)
+    data = load_data("imagenet", str(tmp_path), image_size=32)
+    assert data.input_size == (32, 32)
+    assert all(dataset[0][0].shape == (3, 32, 32) for dataset in (data.train, data.train_eval, data.test))
+    config = DataConfig(name="imagenet", root=str(tmp_path), image_size=32)
+    assert dataset_geometry(config) == (3, (32, 32), 2)
+    with pytest.raises(DataError, match="image_size applies to imagenet only; digits images keep their size"):
+        load_data("digits", image_size=32)
 
 
 def _no_val(root):

@@ -117,6 +117,6 @@ def test_report_lists_each_methods_front_and_tass_hypervolume(report: Path) -> N
     for label in ("TAS", "TAS (D)", "fixed ratio"):
         assert f"| {label} |" in resnet20
     # tas-r5 keeps as many FLOPs as the fixed-ratio net with a better top-1: it dominates it.
-    assert "it dominates 1 of 1 baseline points" in resnet20
+    assert "it dominates 1 of 1 baseline point" in resnet20
     tas_volume, base_volume = re.search(r"hypervolume ([\d.]+) against ([\d.]+)", resnet20).groups()
     assert float(tas_volume) > float(base_volume) == 0.0  # the baseline is the lowest top-1: the reference
