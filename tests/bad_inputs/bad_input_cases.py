@@ -300,7 +300,7 @@ CASES: list[Case] = [
     Case(
         "flops-arch-null-classes",
         ("flops", "arch.json"),
-        ("not a valid ArchSpec",),
+        ("arch.json: num_classes = None; must be an integer",),
         files=("arch_null_classes",),
     ),
     Case("flops-arch-too-wide", ("flops", "arch.json"), ("widths[0] = 999",), files=("arch_too_wide",)),
