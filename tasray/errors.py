@@ -1,5 +1,23 @@
 """User-facing errors: the CLI prints their one-line message and exits with status 2."""
 
+from __future__ import annotations
+
+DENIED_MARKS = ("ACCESS_DENIED", "AccessDenied", "Access Denied", "INVALID_ACCESS_KEY_ID", "Forbidden")
+NETWORK_MARKS = ("NETWORK_CONNECTION", "Could not connect", "Couldn't resolve", "curlCode", "timed out")
+"""How pyarrow's remote filesystems (S3, GCS, Azure) word a refusal or an unreachable store."""
+
 
 class TasrayError(Exception):
     """Bad input from the user (a file, a flag, a config value). The message is one line."""
+
+
+def failure_cause(err: OSError) -> str:
+    """Why a file operation failed, in words: permission denied, unreachable, missing, or its message."""
+    text = " ".join(str(err).split())
+    if isinstance(err, PermissionError) or any(mark in text for mark in DENIED_MARKS):
+        return "permission denied"
+    if isinstance(err, ConnectionError | TimeoutError) or any(mark in text for mark in NETWORK_MARKS):
+        return f"the store is unreachable ({text[:200]})"
+    if isinstance(err, FileNotFoundError):
+        return "missing"
+    return text[:300] or type(err).__name__
