@@ -1,10 +1,10 @@
 """`tasray run FILE [--address ADDR] [--set key.path=value ...] [--dry-run] [--verbose]`.
 
 Checks everything the driver can check (config, data files, checkpoint, storage path, cluster
-address and devices: `tasray.preflight`) before touching Ray or the storage path, says which Ray
-cluster it runs on, trains the teacher once (cached), runs the sweep of TAS trials and baselines as
-one Ray Tune run, and prints the leaderboard of this experiment. Re-running the same command
-resumes an interrupted run (Ctrl-C included).
+address and devices, the caches it will read: `tasray.preflight`) before touching Ray or writing
+to the storage path, says which Ray cluster it runs on, trains the teacher once (cached), runs the
+sweep of TAS trials and baselines as one Ray Tune run, and prints the leaderboard of this
+experiment. Re-running the same command resumes an interrupted run (Ctrl-C included).
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
     summary = dry_run(exp, check_data=True)
     target = choose_cluster(args.address)
     check_run(exp, target)
+    # Imported here, as Ray below, so that the other commands start fast (it imports Ray Tune).
+    from tasray.preflight.caches import check_caches
+
+    cached_teacher = check_caches(exp)
     # Bound to stdout now: Tune's banner is silenced by redirecting sys.stdout during the sweep.
     console = output_console()
     if args.dry_run:
@@ -75,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         teacher_runner = RayRunner(
             exp.resources, exp.storage_path, exp.name, teacher_run, callbacks=callbacks, verbose=args.verbose
         )
-        teacher = get_teacher(exp, teacher_runner)
+        teacher = cached_teacher or get_teacher(exp, teacher_runner)
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
         config_file = save_resolved(exp, storage.join(exp.storage_path, exp.name, CONFIG_FILE))
         console.print(f"resolved config: {config_file}")
