@@ -14,10 +14,11 @@ class TasrayError(Exception):
 def failure_cause(err: OSError) -> str:
     """Why a file operation failed, in words: permission denied, unreachable, missing, or its message."""
     text = " ".join(str(err).split())
+    first = next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
     if isinstance(err, PermissionError) or any(mark in text for mark in DENIED_MARKS):
         return "permission denied"
     if isinstance(err, ConnectionError | TimeoutError) or any(mark in text for mark in NETWORK_MARKS):
-        return f"the store is unreachable ({text[:200]})"
+        return f"the store is unreachable ({first[:200]})"
     if isinstance(err, FileNotFoundError):
         return "missing"
-    return text[:300] or type(err).__name__
+    return first[:300]

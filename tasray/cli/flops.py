@@ -16,6 +16,7 @@ from tasray.cli import output_console
 from tasray.errors import TasrayError
 from tasray.latency import interleaved_latency
 from tasray.models.resnet import default_input_size
+from tasray.preflight.checkpoint import first_line
 from tasray.runner import default_device
 from tasray.tas.cost import count_flops, count_params, flop_ratio
 
@@ -99,6 +100,13 @@ def add_latency_rows(table: Table, spec: ArchSpec, batch: int, rounds: int) -> N
     full = ArchSpec.full(spec.model, spec.num_classes, spec.in_channels, spec.input_size)
     specs = [spec] if spec == full else [spec, full]
     for size in dict.fromkeys((1, batch)):
-        seconds = interleaved_latency(specs, size, device, rounds=rounds)
+        try:
+            seconds = interleaved_latency(specs, size, device, rounds=rounds)
+        except RuntimeError as err:  # e.g. an input of --batch × --input-size that does not fit memory
+            raise TasrayError(
+                f"--latency: cannot run {spec.model} at batch {size}, {spec.in_channels}×"
+                f"{spec.input_size[0]}×{spec.input_size[1]} on {device.type} ({first_line(err)}); "
+                "use a smaller --batch or --input-size"
+            ) from None
         table.add_row(f"latency, batch {size} ({device.type})", f"{seconds[0] * 1e3:,.2f} ms")
         table.add_row(f"latency ratio vs unpruned, batch {size}", f"{seconds[0] / seconds[-1]:.1%}")

@@ -51,15 +51,23 @@ def check_storage(path: str, folders: tuple[str, ...] = ()) -> None:
         raise TasrayError(
             f"{label}: unknown URI scheme {scheme!r}; allowed: {', '.join(KNOWN_SCHEMES)}, or a local folder"
         )
-    try:
-        filesystem, inner = pafs.FileSystem.from_uri(path)
-    except (pa.ArrowException, OSError, ValueError) as err:
-        raise TasrayError(f"{label}: pyarrow cannot open it ({first_line(err)}); use {STORE_FORMS}") from None
-    if isinstance(filesystem, pafs.LocalFileSystem):
+    if scheme == "file":
+        filesystem, inner = open_store(path, label)
         check_writable_folder(inner, "storage_path")
         check_folders(filesystem, inner, folders, label)
         return
-    within_deadline(lambda: probe_remote(filesystem, inner, folders, label), label)
+    # Opening an S3 URI already asks the network (for the bucket's region).
+    within_deadline(lambda: probe_remote(*open_store(path, label), folders, label), label)
+
+
+def open_store(path: str, label: str) -> tuple[pafs.FileSystem, str]:
+    """pyarrow's filesystem of a storage URI, and the path inside it."""
+    try:
+        return pafs.FileSystem.from_uri(path)
+    except OSError as err:  # libhdfs missing, a bucket's region unreachable, ...
+        raise TasrayError(f"{label}: pyarrow cannot open it: {failure_cause(err)}") from None
+    except (pa.ArrowException, ValueError) as err:
+        raise TasrayError(f"{label}: pyarrow cannot open it ({first_line(err)}); use {STORE_FORMS}") from None
 
 
 def probe_remote(filesystem: pafs.FileSystem, root: str, folders: tuple[str, ...], label: str) -> None:
@@ -90,7 +98,7 @@ def within_deadline(action: Callable[[], None], label: str, seconds: float = PRO
     def attempt() -> None:
         try:
             action()
-        except BaseException as err:  # handed to the calling thread
+        except BaseException as err:  # raised again in the calling thread
             failure.append(err)
 
     thread = threading.Thread(target=attempt, daemon=True)

@@ -141,12 +141,15 @@ def fit_schema(table: pa.Table, file: str) -> pa.Table:
 
 
 def check_rows(table: pa.Table, file: str) -> None:
-    """Every row's ArchSpec parses, and its accuracy and FLOP ratio are finite numbers."""
-    for row in table.select(["trial_id", "arch", *FINITE_COLUMNS]).to_pylist():
+    """Every row's ArchSpec parses, its accuracy and FLOP ratio are finite numbers, and its search
+    history has no missing epochs (a null field inside an epoch is only a gap in a curve)."""
+    for row in table.select(["trial_id", "arch", "search_history", *FINITE_COLUMNS]).to_pylist():
         where = f"{file} (trial {row['trial_id']})"
         for name in FINITE_COLUMNS:
             if not math.isfinite(row[name]):
                 raise TasrayError(f"{where}: {name} = {row[name]}; it must be a finite number")
+        if None in row["search_history"]:
+            raise TasrayError(f"{where}: search_history has a null entry; each epoch needs its values")
         try:
             ArchSpec.from_json(row["arch"])
         except TasrayError as err:

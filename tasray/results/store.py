@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from tasray.errors import TasrayError
+from tasray.errors import TasrayError, failure_cause
 from tasray.results.files import SUFFIX, find_trial_files, read_trial_file
 from tasray.results.schema import SCHEMA, TrialRecord
 
@@ -31,9 +31,10 @@ def resolve_path(path: str | Path) -> tuple[pafs.FileSystem, str]:
         return pafs.LocalFileSystem(), os.path.abspath(os.path.expanduser(text))
     try:
         return pafs.FileSystem.from_uri(text)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as err:
-        reason = next(iter(str(err).splitlines()), type(err).__name__)  # libhdfs lists every path tried
-        raise TasrayError(f"cannot open results store {text}: {reason}") from None
+    except OSError as err:  # libhdfs missing, a bucket's region unreachable, ...
+        raise TasrayError(f"cannot open results store {text}: {failure_cause(err)}") from None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+        raise TasrayError(f"cannot open results store {text}: {err}") from None
 
 
 class ResultsStore:

@@ -416,6 +416,11 @@ CASES: list[Case] = [
         ("flops", "cifar_resnet20", "--input-size", "4294967296"),
         ("input_size = [4294967296, 4294967296]",),
     ),
+    Case(
+        "flops-latency-beyond-memory",
+        ("flops", "cifar_resnet20", "--latency", "--batch", "99999999999"),
+        ("--latency: cannot run cifar_resnet20 at batch 99999999999", "use a smaller --batch"),
+    ),
     Case("flops-arch-missing", ("flops", "gone.json"), ("no such ArchSpec file",)),
     Case(
         "flops-arch-binary",
@@ -432,7 +437,12 @@ CASES: list[Case] = [
     ),
     Case("flops-arch-too-wide", ("flops", "arch.json"), ("widths[0] = 999",), files=("arch_too_wide",)),
     *(
-        Case(f"flops-arch-{name}", ("flops", "arch.json"), ("arch.json: ", *words), files=(f"arch_{name.replace('-', '_')}",))
+        Case(
+            f"flops-arch-{name}",
+            ("flops", "arch.json"),
+            ("arch.json: ", *words),
+            files=(f"arch_{name.replace('-', '_')}",),
+        )
         for name, words in [
             ("infinity", ("not valid JSON: Infinity is not a number JSON allows",)),
             ("huge-int", ("an integer of 400 digits; the largest allowed is 2147483647",)),
@@ -505,6 +515,12 @@ CASES: list[Case] = [
         ("report", "results", "--out", "report"),
         ("results/run/t0.parquet (trial t0): top1 = nan",),
         files=("results_nan_top1",),
+    ),
+    Case(
+        "report-history-null-entry",
+        ("report", "results", "--out", "report"),
+        ("(trial t0): search_history has a null entry",),
+        files=("results_history_null_entry",),
     ),
     Case(
         "report-broken-arch",

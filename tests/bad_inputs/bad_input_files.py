@@ -22,7 +22,7 @@ from tasray.export import save_pruned
 from tasray.models import PrunedResNet
 from tasray.pipeline import TeacherCache
 from tasray.preflight.caches import known_trials, search_job
-from tasray.results.schema import TrialRecord
+from tasray.results.schema import HISTORY_TYPE, TrialRecord
 from tasray.search_cache import SearchCache, search_key
 
 Writer = Callable[[Path], None]
@@ -276,6 +276,7 @@ _results_with("inf_flop_ratio", "flop_ratio", pa.array([float("inf")]))
 _results_with("text_top1", "top1", pa.array(["ninety"]))
 _results_with("text_started_at", "started_at", pa.array(["yesterday"]))
 _results_with("broken_arch", "arch", pa.array(['{"model": "cifar_resnet20", "widths": [16.7']))
+_results_with("history_null_entry", "search_history", pa.array([[None]], pa.list_(HISTORY_TYPE)))
 _results_with("non_utf8_name_nan", "top1", pa.array([float("nan")]), file_name=b"\xff\xfe-t0.parquet")
 
 
