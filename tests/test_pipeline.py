@@ -54,7 +54,7 @@ def test_trials_become_rows_and_the_teacher_is_trained_once(tmp_path) -> None:
     assert [r["method"] for r in rows] == ["fixed_ratio", "tas"]
     tas = rows[1]
     assert len(tas["search_history"]) == 1 and tas["target_ratio"] == exp.search.target_ratio
-    assert all(0 < r["flop_ratio"] < 1 and r["top1"] > 10 and r["teacher_top1"] == teacher.top1 for r in rows)
+    assert all(0 < r["flop_ratio"] < 1 and r["teacher_top1"] == teacher.top1 for r in rows)
     assert_readable_from_the_root(tmp_path, exp, ["fixed_ratio-0-kd", "tas-0"])
     # `tasray export` takes the trial's address beside its row; the network lies in _trials/,
     # with the card of the data it was trained on.

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+from typing import NoReturn
 
 from rich.console import Console
 
@@ -13,8 +14,16 @@ from tasray import __version__
 from tasray.errors import TasrayError
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line, as every other bad input's (`--help` has the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        line = " ".join(message.split())
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {line} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="tasray", description="Network pruning via Transformable Architecture Search, on Ray."
     )
     parser.add_argument("--version", action="version", version=f"tasray {__version__}")

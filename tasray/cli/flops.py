@@ -18,6 +18,7 @@ from tasray.engine.runner import default_device
 from tasray.errors import TasrayError
 from tasray.models.resnet import default_input_size
 from tasray.plural import plural
+from tasray.preflight.checkpoint import first_line
 from tasray.spec.arch import ArchSpec
 
 
@@ -68,11 +69,6 @@ def load_arch_file(path: Path) -> ArchSpec:
         return ArchSpec.from_json(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, OSError) as err:
         raise TasrayError(f"{path}: not an ArchSpec JSON text file ({type(err).__name__})") from None
-    except TypeError:  # a key with a value of the wrong kind, e.g. num_classes: null
-        raise TasrayError(
-            f"{path}: not a valid ArchSpec: in_channels and num_classes must be integers, widths, "
-            "depths and input_size lists of integers"
-        ) from None
     except TasrayError as err:
         raise TasrayError(f"{path}: {err}") from None
 
@@ -105,6 +101,13 @@ def add_latency_rows(table: Table, spec: ArchSpec, batch: int, rounds: int) -> N
     full = ArchSpec.full(spec.model, spec.num_classes, spec.in_channels, spec.input_size)
     specs = [spec] if spec == full else [spec, full]
     for size in dict.fromkeys((1, batch)):
-        seconds = interleaved_latency(specs, size, device, rounds=rounds)
+        try:
+            seconds = interleaved_latency(specs, size, device, rounds=rounds)
+        except RuntimeError as err:  # e.g. an input of --batch × --input-size that does not fit memory
+            raise TasrayError(
+                f"--latency: cannot run {spec.model} at batch {size}, {spec.in_channels}×"
+                f"{spec.input_size[0]}×{spec.input_size[1]} on {device.type} ({first_line(err)}); "
+                "use a smaller --batch or --input-size"
+            ) from None
         table.add_row(f"latency, batch {size} ({device.type})", f"{seconds[0] * 1e3:,.2f} ms")
         table.add_row(f"latency ratio vs unpruned, batch {size}", f"{seconds[0] / seconds[-1]:.1%}")

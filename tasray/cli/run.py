@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
         summary = dry_run(exp, check_data=not args.skip_data_check)
         target = choose_cluster(args.address)
         check_run(exp, target)
+        from tasray.distributed.caches import check_caches  # imports Ray Tune: only where needed
+
+        check_caches(exp)
         print_summary(summary, console)
         console.print(f"would run on {target.describe()}")
         return 0

@@ -1,9 +1,10 @@
 """`run_experiment`: one experiment on Ray, from the checks before Ray starts to the results rows.
 
-It checks everything the driver can check (`tasray.preflight`), joins or starts Ray, trains the
-teacher once (cached by content), runs the sweep of TAS trials and every baseline as one Ray Tune
-run, and returns where the rows are. Re-running it resumes an interrupted run. Progress lines go
-to `console`; the `tasray run` command only parses its arguments and prints the outcome.
+It checks everything the driver can check (`tasray.preflight`, and the caches it will read),
+joins or starts Ray, trains the teacher once (cached by content), runs the sweep of TAS trials and
+every baseline as one Ray Tune run, and returns where the rows are. Re-running it resumes an
+interrupted run. Progress lines go to `console`; the `tasray run` command only parses its
+arguments and prints the outcome.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from rich.console import Console
 
 from tasray.config import CONFIG_FILE, Experiment, save_resolved, teacher_key
+from tasray.distributed.caches import check_caches
 from tasray.distributed.cluster import ray_session
 from tasray.distributed.progress import ProgressView
 from tasray.distributed.sweep import run_sweep
@@ -62,6 +64,7 @@ def run_experiment(
     check_inputs(exp)
     target = choose_cluster(address)
     check_run(exp, target)
+    cached_teacher = check_caches(exp)
     # Ctrl-C must raise KeyboardInterrupt in the driver (one line, exit 130, Ray shut down), not
     # trigger Tune's own stop-and-return; the Tune run's saved state makes a re-run resume.
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
@@ -83,7 +86,7 @@ def run_experiment(
         teacher_runner = RayRunner(
             exp.resources, exp.storage_path, exp.name, teacher_run, callbacks=callbacks, verbose=verbose
         )
-        teacher = get_teacher(exp, teacher_runner)
+        teacher = cached_teacher or get_teacher(exp, teacher_runner)
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
         config_file = save_resolved(exp, storage.join(exp.storage_path, exp.name, CONFIG_FILE))
         console.print(f"resolved config: {config_file}")

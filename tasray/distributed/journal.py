@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tasray.errors import TasrayError
 from tasray.io import storage
+
+REDO = "delete it, and a resized sweep samples its points afresh"
 
 
 class SweepJournal:
@@ -20,9 +23,34 @@ class SweepJournal:
         self.path = path
 
     def load(self) -> list[dict[str, Any]]:
-        data = storage.read_bytes(self.path)
-        return [] if data is None else json.loads(data)
+        """The recorded points ([] before the first).
+
+        Raises:
+            TasrayError: the file cannot be read (its cause named), or is not a list of points.
+        """
+        try:
+            data = storage.read_bytes(self.path)
+        except TasrayError as err:
+            raise TasrayError(f"the sweep journal: {err}") from None
+        if data is None:
+            return []
+        try:
+            points = json.loads(data)
+        except (UnicodeDecodeError, ValueError) as err:  # JSONDecodeError is a ValueError
+            raise self.damaged(f"not JSON: {err}") from None
+        if not isinstance(points, list) or not all(is_point(p) for p in points):
+            raise self.damaged("expected a list of {dotted path: value} points")
+        return points
+
+    def damaged(self, why: str) -> TasrayError:
+        """The error for a journal that was read but holds something else than points."""
+        return TasrayError(f"the sweep journal {self.path} is damaged ({why}); {REDO}")
 
     def save(self, points: list[dict[str, Any]]) -> None:
         text = json.dumps(points, indent=1, default=lambda value: value.item())  # numpy scalars
         storage.write_bytes(self.path, text.encode())
+
+
+def is_point(value: Any) -> bool:
+    """A mapping of dotted paths to values (whether they fit the experiment is the config's to say)."""
+    return isinstance(value, dict) and all(isinstance(key, str) for key in value)

@@ -44,7 +44,8 @@ class EpochEvents(UserCallback):
 
 
 class ProgressView:
-    """Rich bars per running stage (interactive terminals only) and a line per finished stage/trial."""
+    """Rich bars per running stage (interactive terminals only), a line when a stage's first epoch
+    is reported and when it finishes, and a line per finished trial."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -82,13 +83,16 @@ class ProgressView:
     def epoch(self, event: dict[str, Any]) -> None:
         key = (event["label"], event["stage"])
         text = metrics_text(event["metrics"])
+        done, total = event["epoch"] + 1, event["epochs"]
         if key not in self.tasks:
             description = f"{key[0]} · {key[1]}"
-            self.tasks[key] = self.progress.add_task(description, total=event["epochs"], metrics="")
-        self.progress.update(self.tasks[key], completed=event["epoch"] + 1, metrics=text)
-        if event["epoch"] + 1 == event["epochs"]:
+            self.tasks[key] = self.progress.add_task(description, total=total, metrics="")
+            if done < total:  # the stage is under way, its first epoch checkpointed: say so once
+                self.console.print(f"  {description}: running, epoch {done} of {total} done  {text}")
+        self.progress.update(self.tasks[key], completed=done, metrics=text)
+        if done == total:
             self.progress.remove_task(self.tasks.pop(key))
-            self.console.print(f"  {key[0]} · {key[1]}: {plural(event['epochs'], 'epoch')} done  {text}")
+            self.console.print(f"  {key[0]} · {key[1]}: {plural(total, 'epoch')} done  {text}")
 
     def trial_done(self, event: dict[str, Any]) -> None:
         top1 = event["top1"]

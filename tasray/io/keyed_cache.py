@@ -1,7 +1,8 @@
 """One object per key under `<storage>/<folder>/<key>/<file name>`: the teacher and search caches.
 
-A file that cannot be read back stops the run with one line that names it. Redoing the work
-unasked is not the cache's call: a teacher can take days.
+A file that cannot be read back stops the run with one line that names it and the cause: a store
+that is unreachable or refuses access is said so, and only a damaged file is named for deletion.
+Redoing the work unasked is not the cache's call: a teacher can take days.
 """
 
 from __future__ import annotations
@@ -37,13 +38,23 @@ class KeyedCache(Generic[T]):
         raise NotImplementedError
 
     def load(self, key: str) -> T | None:
+        """The cached value, or None when there is none.
+
+        Raises:
+            TasrayError: the file cannot be read (its cause named), or is damaged (named for deletion).
+        """
         file = self.file(key)
         try:
-            blob = storage.load_object(file)
-            return None if blob is None else self.decode(blob)
-        except Exception as err:  # a damaged file
+            data = storage.read_bytes(file)
+        except TasrayError as err:
+            raise TasrayError(f"the cached {self.what}: {err}") from None
+        if data is None:
+            return None
+        try:
+            return self.decode(storage.decode_object(data))
+        except Exception as err:  # damaged bytes or content: torch.load and decode raise many kinds
             raise TasrayError(
-                f"the cached {self.what} {file} is unreadable ({first_line(err)}); delete it to {self.redo}"
+                f"the cached {self.what} {file} is damaged ({first_line(err)}); delete it to {self.redo}"
             ) from None
 
     def save(self, key: str, value: T) -> None:

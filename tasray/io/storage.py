@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import uuid
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.fs as pafs
 import torch
 
-from tasray.results.store import resolve_path
+from tasray.errors import TasrayError, failure_cause
+
+
+def resolve_path(path: str | Path) -> tuple[pafs.FileSystem, str]:
+    """The filesystem and the path inside it of a local path or a filesystem URI."""
+    text = str(path)
+    if "://" not in text:
+        return pafs.LocalFileSystem(), os.path.abspath(os.path.expanduser(text))
+    try:
+        return pafs.FileSystem.from_uri(text)
+    except OSError as err:  # libhdfs missing, a bucket's region unreachable, ...
+        raise TasrayError(f"cannot open results store {text}: {failure_cause(err)}") from None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+        raise TasrayError(f"cannot open results store {text}: {err}") from None
 
 
 def join(storage_path: str, *parts: str) -> str:
@@ -29,12 +46,23 @@ def write_bytes(path: str, data: bytes) -> None:
 
 
 def read_bytes(path: str) -> bytes | None:
-    """The file's content, or None if there is no such file."""
+    """The file's content, or None if there is no such file.
+
+    Raises:
+        TasrayError: the file cannot be read (permission denied, an unreachable store, a folder in
+            its place); one line that names the file and the cause.
+    """
     filesystem, inner = resolve_path(path)
-    if filesystem.get_file_info(inner).type.name != "File":
-        return None
-    with filesystem.open_input_stream(inner) as stream:
-        return stream.read()
+    try:
+        kind = filesystem.get_file_info(inner).type
+        if kind == pafs.FileType.NotFound:
+            return None
+        if kind != pafs.FileType.File:
+            raise TasrayError(f"cannot read {path}: it is a folder, not a file")
+        with filesystem.open_input_stream(inner) as stream:
+            return stream.read()
+    except OSError as err:
+        raise TasrayError(f"cannot read {path}: {failure_cause(err)}") from None
 
 
 def save_object(path: str, obj: Any) -> None:
@@ -43,6 +71,11 @@ def save_object(path: str, obj: Any) -> None:
     write_bytes(path, buffer.getvalue())
 
 
+def decode_object(data: bytes) -> Any:
+    """What `save_object` wrote; raises whatever torch.load raises on damaged bytes."""
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
+
+
 def load_object(path: str) -> Any | None:
     data = read_bytes(path)
-    return None if data is None else torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
+    return None if data is None else decode_object(data)

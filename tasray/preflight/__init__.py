@@ -69,6 +69,6 @@ def check_inputs(exp: Experiment) -> None:
 
 def check_run(exp: Experiment, target: ClusterTarget) -> None:
     """What `run` checks besides the inputs: the storage path, and the cluster it would use."""
-    check_storage(exp.storage_path)
+    check_storage(exp.storage_path, (exp.name,))
     check_reachable(target)
     check_local_resources(exp.resources, target)

@@ -26,6 +26,7 @@ GCS_PROBE_TIMEOUT_S = 15.0
 """Seconds a cluster has to answer as a Ray GCS (in a child process, so nothing here can hang)."""
 GCS_PROBE = "import sys; from ray._raylet import GcsClient; GcsClient(address=sys.argv[1], cluster_id=None)"
 LOCAL = "local"
+ADDRESS_FORMS = "expected host:port (e.g. 10.0.0.1:6379), ray://host:port, auto or local"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ def recorded_cluster_file() -> str:
 
 def choose_cluster(flag: str | None) -> ClusterTarget:
     """The cluster Ray's rule picks for `--address flag` (see the module docstring)."""
+    if flag is not None and not flag.strip():  # `--address "$UNSET_VAR"`: not the same as no flag
+        raise TasrayError(f"--address {flag!r} is empty; {ADDRESS_FORMS}, or leave --address out")
     if flag == LOCAL:
         return ClusterTarget(None, "--address local")
     if flag and flag != "auto":
@@ -77,10 +80,7 @@ def host_port(address: str) -> tuple[str, int]:
     bare = address.removeprefix("ray://")
     host, sep, port = bare.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise TasrayError(
-            f"Ray address {address!r}: expected host:port (e.g. 10.0.0.1:6379), ray://host:port, "
-            "auto or local"
-        )
+        raise TasrayError(f"Ray address {address!r}: {ADDRESS_FORMS}")
     return host.strip("[]"), int(port)
 
 

@@ -1,7 +1,7 @@
 """`write_report`: a Markdown report with PNG figures from a results store.
 
-The report is drawn in a hidden staging folder next to the output and only then moved into place,
-so a failure leaves no half-written report behind.
+The report is drawn in a hidden staging folder in the output's nearest existing folder and only then
+moved into place, so a failure leaves no half-written report, and no new folder, behind.
 """
 
 from __future__ import annotations
@@ -47,19 +47,23 @@ CONVENTIONS = (
 
 
 def write_report(source: str | Path, out: str | Path) -> Path:
-    """Write ``report.md`` and its PNG figures for every result under `source` into `out`."""
+    """Write ``report.md`` and its PNG figures for every result under `source` into `out`.
+
+    The report is drawn in the nearest folder that exists already, and `out` (with any missing
+    parents) is created only once it is complete: a failure leaves no new folder behind.
+    """
     table = read_results(source)
     if table.num_rows == 0:
         raise TasrayError(f"no results under {source}; nothing to report")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise TasrayError(f"--out {out} is a file; give a folder for the report")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".tasray-report-", dir=out.parent))
+    existing = next(folder for folder in out.absolute().parents if folder.is_dir())
+    staging = Path(tempfile.mkdtemp(prefix=".tasray-report-", dir=existing))
     try:
         text = render_report(table, str(source), staging)
         (staging / REPORT_NAME).write_text(text, encoding="utf-8")
-        out.mkdir(exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
         for item in staging.iterdir():
             os.replace(item, out / item.name)
     finally:

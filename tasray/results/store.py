@@ -9,34 +9,18 @@ path or any URI that `pyarrow.fs.FileSystem.from_uri` understands (``s3://``, ``
 from __future__ import annotations
 
 import contextlib
-import os
 import posixpath
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from tasray.errors import TasrayError
+from tasray.io.storage import resolve_path
+from tasray.results.files import SUFFIX, find_trial_files, read_trial_file
 from tasray.results.schema import SCHEMA, TrialRecord
-
-SUFFIX = ".parquet"
-# Columns every version of the schema has had; later versions only add nullable ones.
-REQUIRED_COLUMNS = tuple(f.name for f in SCHEMA if not f.nullable)
-
-
-def resolve_path(path: str | Path) -> tuple[pafs.FileSystem, str]:
-    """The filesystem and the path inside it of a local path or a filesystem URI."""
-    text = str(path)
-    if "://" not in text:
-        return pafs.LocalFileSystem(), os.path.abspath(os.path.expanduser(text))
-    try:
-        return pafs.FileSystem.from_uri(text)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as err:
-        raise TasrayError(f"cannot open results store {text}: {err}") from None
 
 
 class ResultsStore:
@@ -72,7 +56,7 @@ class ResultsStore:
         path = self.trial_path(experiment_id, trial_id)
         if self.filesystem.get_file_info(path).type != pafs.FileType.File:
             return None
-        return pq.read_table(path, filesystem=self.filesystem).to_pylist()[0]
+        return read_trial_file(self.filesystem, path).to_pylist()[0]
 
     def read(self) -> pa.Table:
         """Every row of the store (an empty table with `SCHEMA` if there are none)."""
@@ -82,53 +66,16 @@ class ResultsStore:
 def read_results(path: str | Path) -> pa.Table:
     """Every trial file found recursively under `path` (a store, one run of it, or one file).
 
-    A missing or empty folder gives an empty table; a path that is not a results store raises
-    `TasrayError`. Rows are sorted by experiment and trial id.
+    A missing or empty folder gives an empty table; a path that is not a results store, or a file
+    whose rows do not fit the schema, raises `TasrayError` (`tasray.results.files`). Rows are
+    sorted by experiment and trial id.
     """
     filesystem, root = resolve_path(path)
     files = find_trial_files(filesystem, root, str(path))
-    for file in files:
-        _check_columns(filesystem, file)
     if not files:
         return SCHEMA.empty_table()
-    try:
-        table = ds.dataset(files, schema=SCHEMA, format="parquet", filesystem=filesystem).to_table()
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as err:
-        raise TasrayError(f"cannot read results under {path}: {err}") from None
+    table = pa.concat_tables([read_trial_file(filesystem, file) for file in files])
     return table.sort_by([("experiment_id", "ascending"), ("trial_id", "ascending")])
-
-
-def find_trial_files(filesystem: pafs.FileSystem, root: str, shown: str) -> list[str]:
-    """Paths of the trial files under `root`, skipping temp files; `shown` names it in errors."""
-    info = filesystem.get_file_info(root)
-    if info.type == pafs.FileType.NotFound:
-        return []
-    if info.type == pafs.FileType.File:
-        if not root.endswith(SUFFIX):
-            raise TasrayError(
-                f"not a results store: {shown} is a file; expected a folder of trial "
-                f"{SUFFIX} files or one such file"
-            )
-        return [root]
-    selector = pafs.FileSelector(root, recursive=True)
-    return sorted(
-        entry.path
-        for entry in filesystem.get_file_info(selector)
-        if entry.type == pafs.FileType.File
-        and entry.base_name.endswith(SUFFIX)
-        and not entry.base_name.startswith((".", "_"))
-    )
-
-
-def _check_columns(filesystem: pafs.FileSystem, file: str) -> None:
-    try:
-        with filesystem.open_input_file(file) as handle:
-            names = set(pq.read_schema(handle).names)
-    except (pa.ArrowInvalid, OSError) as err:
-        raise TasrayError(f"not a results file: {file} ({err})") from None
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
-    if missing:
-        raise TasrayError(f"not a tasray results file: {file} lacks columns {', '.join(missing)}")
 
 
 def _delete_quietly(filesystem: pafs.FileSystem, path: str) -> None:

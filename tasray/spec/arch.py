@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import operator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from tasray.errors import TasrayError
 from tasray.spec.family import ResNetFamily, get_family
@@ -12,6 +14,10 @@ from tasray.spec.family import ResNetFamily, get_family
 
 class ArchSpecError(TasrayError, ValueError):
     """An ArchSpec that does not fit its source model."""
+
+
+MAX_SIZE = 2**31 - 1
+"""The largest channel, class or pixel count an ArchSpec takes: what an int32 holds."""
 
 
 @dataclass(frozen=True)
@@ -38,11 +44,15 @@ class ArchSpec:
     num_classes: int
 
     def __post_init__(self) -> None:
-        try:
-            for name in ("widths", "depths", "input_size"):
-                object.__setattr__(self, name, tuple(int(v) for v in getattr(self, name)))
-        except (TypeError, ValueError):
-            raise ArchSpecError("widths, depths and input_size must be lists of integers") from None
+        if not isinstance(self.model, str):
+            raise ArchSpecError(f"model = {shown(self.model)}; must be a model name, e.g. cifar_resnet56")
+        for name in ("widths", "depths", "input_size"):
+            values = getattr(self, name)
+            if not isinstance(values, list | tuple):
+                raise ArchSpecError(f"{name} = {shown(values)}; must be a list of integers")
+            object.__setattr__(self, name, tuple(integer(v, f"{name}[{i}]") for i, v in enumerate(values)))
+        for name in ("in_channels", "num_classes"):
+            object.__setattr__(self, name, integer(getattr(self, name), name))
         self.validate()
 
     @property
@@ -81,10 +91,13 @@ class ArchSpec:
         for stage, (depth, limit) in enumerate(zip(self.depths, max_depths, strict=True)):
             if not 1 <= depth <= limit:
                 raise ArchSpecError(f"depths[{stage}] = {depth}; allowed 1..{limit} for {self.model}")
-        if self.in_channels < 1 or self.num_classes < 1:
-            raise ArchSpecError("in_channels and num_classes must be >= 1")
-        if len(self.input_size) != 2 or min(self.input_size) < 1:
-            raise ArchSpecError(f"input_size = {self.input_size}; must be (height, width) >= 1")
+        for name in ("in_channels", "num_classes"):
+            if not 1 <= getattr(self, name) <= MAX_SIZE:
+                raise ArchSpecError(f"{name} = {shown(getattr(self, name))}; allowed 1..{MAX_SIZE}")
+        if len(self.input_size) != 2 or not all(1 <= size <= MAX_SIZE for size in self.input_size):
+            raise ArchSpecError(
+                f"input_size = {shown(list(self.input_size))}; must be [height, width], each 1..{MAX_SIZE}"
+            )
 
     def with_input(self, in_channels: int, input_size: tuple[int, int], num_classes: int) -> ArchSpec:
         return replace(self, in_channels=in_channels, input_size=input_size, num_classes=num_classes)
@@ -107,8 +120,8 @@ class ArchSpec:
     @classmethod
     def from_json(cls, text: str) -> ArchSpec:
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
+            data = json.loads(text, parse_constant=refuse_constant, parse_int=bounded_int)
+        except ValueError as err:  # JSONDecodeError is one
             raise ArchSpecError(f"not valid JSON: {err}") from None
         return cls.from_dict(data)
 
@@ -118,3 +131,31 @@ class ArchSpec:
     @classmethod
     def load(cls, path: str | Path) -> ArchSpec:
         return cls.from_json(Path(path).read_text())
+
+
+def integer(value: Any, name: str) -> int:
+    """`value` as an int: Python's and numpy's integers pass, bools, floats and text do not."""
+    if isinstance(value, bool):
+        raise ArchSpecError(f"{name} = {value!r}; must be an integer")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise ArchSpecError(f"{name} = {shown(value)}; must be an integer") from None
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """`value` for an error line: its repr, cut short (a 400-digit number would fill the screen)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def bounded_int(digits: str) -> int:
+    """`json.loads` hook for integers: one of hundreds of digits is refused before it is converted."""
+    if len(digits.lstrip("-")) > len(str(MAX_SIZE)):
+        raise ValueError(f"an integer of {len(digits.lstrip('-'))} digits; the largest allowed is {MAX_SIZE}")
+    return int(digits)
+
+
+def refuse_constant(name: str) -> Any:
+    """`json.loads` hook for Infinity, -Infinity and NaN, which strict JSON does not have."""
+    raise ValueError(f"{name} is not a number JSON allows")

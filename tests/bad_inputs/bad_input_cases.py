@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+from bad_input_files import UNREADABLE
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,22 @@ class Case:
 
 
 RUN = ("run", "exp.yaml", "--address", "local")
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "tasray",
+    "AWS_SECRET_ACCESS_KEY": "tasray",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 VALIDATE = ("validate", "exp.yaml")
 NPZ = "data: {name: npz, root: data.npz}\n"
 CHECKPOINT = "teacher: {checkpoint: teacher.pt, epochs: 0}\n"
+
+
+def readable(path: str) -> bool:
+    try:
+        with open(path, "rb"):
+            return True
+    except OSError:
+        return False
 
 
 def config(id: str, text: str, words: tuple[str, ...], argv: tuple[str, ...] = RUN, **kw) -> Case:
@@ -235,6 +249,103 @@ CASES: list[Case] = [
         ("unknown URI scheme 'ftp'",),
         argv=(*RUN, "--set", "storage_path=ftp://x/y"),
     ),
+    config(
+        "storage-file-uri-relative",
+        "",
+        ("storage_path = 'file://results': pyarrow cannot open it", "cannot be relative", "file:///absolute"),
+        argv=(*RUN, "--set", "storage_path=file://results"),
+        subprocess=True,
+    ),
+    config(
+        "storage-hdfs-without-hadoop",
+        "",
+        ("storage_path = 'hdfs://namenode:8020/tasray': pyarrow cannot open it",),
+        argv=(*RUN, "--set", "storage_path=hdfs://namenode:8020/tasray"),
+    ),
+    config(
+        "storage-symlink-loop",
+        "",
+        ("loop1 is a symlink loop; it must lead to a folder",),
+        argv=(*RUN, "--set", "storage_path=loop1/store"),
+        files=("symlink_loop",),
+        subprocess=True,
+    ),
+    config(
+        "storage-dangling-symlink",
+        "",
+        ("dangling is a symlink to", "which does not exist"),
+        argv=(*RUN, "--set", "storage_path=dangling"),
+        files=("dangling_symlink",),
+    ),
+    config(
+        "storage-experiment-folder-a-file",
+        "",
+        ("bad under it is a file; the run needs a folder there",),
+        files=("experiment_folder_a_file",),
+    ),
+    config(
+        "storage-s3-unreachable",
+        "",
+        ("storage_path = 's3://bucket/store': cannot write to it: the store is unreachable",),
+        argv=(*RUN, "--set", "storage_path=s3://bucket/store"),
+        env={**S3_CREDENTIALS, "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1"},
+        max_seconds=60,
+    ),
+    # Caches and the sweep journal, read before Ray starts.
+    config(
+        "teacher-cache-damaged",
+        "",
+        ("the cached teacher", "teacher.pt is damaged (", "delete it to train the teacher again"),
+        files=("teacher_damaged",),
+        subprocess=True,
+    ),
+    config(
+        "teacher-cache-another-object",
+        "",
+        ("the cached teacher", "is damaged (", "delete it"),
+        files=("teacher_not_a_teacher",),
+    ),
+    config(
+        "teacher-cache-a-folder",
+        "",
+        ("the cached teacher: cannot read", "it is a folder, not a file"),
+        files=("teacher_is_a_folder",),
+    ),
+    *(  # where root may read every file, there is no permission to deny
+        [
+            config(
+                "teacher-cache-permission-denied",
+                "",
+                ("the cached teacher: cannot read", "teacher.pt: permission denied"),
+                files=("teacher_denied",),
+            )
+        ]
+        if not readable(UNREADABLE)
+        else []
+    ),
+    config(
+        "search-cache-damaged",
+        "sweep: {algorithm: grid, space: {search.num_selected: {choice: [2, 3]}}}\n",
+        ("the cached search", "search.pt is damaged (", "delete it to run the search again"),
+        files=("search_damaged_last_grid_point",),
+        subprocess=True,
+    ),
+    *(
+        config(
+            f"journal-{name}",
+            "sweep: {space: {search.target_ratio: {uniform: [0.4, 0.6]}}}\n",
+            ("the sweep journal", "points-", ".json is damaged (", why, "delete it"),
+            files=(f"journal_{name}",),
+            subprocess=name == "truncated",
+        )
+        for name, why in [
+            ("truncated", "not JSON"),
+            ("mapping", "expected a list of {dotted path: value} points"),
+            ("binary", "not JSON"),
+            ("out_of_range", "search.target_ratio = 7"),
+            ("unknown_path", "unknown key 'nope'"),
+        ]
+    ),
     # Devices and addresses.
     config(
         "gpu-missing",
@@ -279,6 +390,10 @@ CASES: list[Case] = [
         argv=("run", "exp.yaml"),
         env={"RAY_ADDRESS": "127.0.0.1:2"},
     ),
+    config(
+        "address-empty", "", ("--address '' is empty", "host:port"), argv=("run", "exp.yaml", "--address", "")
+    ),
+    config("address-blank", "", ("--address ' ' is empty",), argv=("run", "exp.yaml", "--address", " ")),
     # Command-line flags.
     Case("no-command", (), ("the following arguments are required: COMMAND",)),
     Case("unknown-command", ("train",), ("invalid choice: 'train'",)),
@@ -299,6 +414,23 @@ CASES: list[Case] = [
     Case("flops-input-size-zero", ("flops", "cifar_resnet20", "--input-size", "0"), ("--input-size takes",)),
     Case("flops-input-size-text", ("flops", "cifar_resnet20", "--input-size", "big"), ("invalid int value",)),
     Case("flops-unknown-model", ("flops", "resnet7"), ("unknown model 'resnet7'",)),
+    Case("flops-without-target", ("flops",), ("tasray flops: error:", "required: target", "--help")),
+    Case("run-set-without-value", ("run", "x.yaml", "--set"), ("argument --set: expected one argument",)),
+    Case(
+        "flops-num-classes-400-digits",
+        ("flops", "cifar_resnet20", "--num-classes", "9" * 400),
+        ("num_classes = 999", "allowed 1..2147483647"),
+    ),
+    Case(
+        "flops-input-size-beyond-int32",
+        ("flops", "cifar_resnet20", "--input-size", "4294967296"),
+        ("input_size = [4294967296, 4294967296]",),
+    ),
+    Case(
+        "flops-latency-beyond-memory",
+        ("flops", "cifar_resnet20", "--latency", "--batch", "99999999999"),
+        ("--latency: cannot run cifar_resnet20 at batch 99999999999", "use a smaller --batch"),
+    ),
     Case("flops-arch-missing", ("flops", "gone.json"), ("no such ArchSpec file",)),
     Case(
         "flops-arch-binary",
@@ -310,10 +442,28 @@ CASES: list[Case] = [
     Case(
         "flops-arch-null-classes",
         ("flops", "arch.json"),
-        ("not a valid ArchSpec",),
+        ("arch.json: num_classes = None; must be an integer",),
         files=("arch_null_classes",),
     ),
     Case("flops-arch-too-wide", ("flops", "arch.json"), ("widths[0] = 999",), files=("arch_too_wide",)),
+    *(
+        Case(
+            f"flops-arch-{name}",
+            ("flops", "arch.json"),
+            ("arch.json: ", *words),
+            files=(f"arch_{name.replace('-', '_')}",),
+        )
+        for name, words in [
+            ("infinity", ("not valid JSON: Infinity is not a number JSON allows",)),
+            ("huge-int", ("an integer of 400 digits; the largest allowed is 2147483647",)),
+            ("float-classes", ("num_classes = 1e+300; must be an integer",)),
+            ("bool-channels", ("in_channels = True; must be an integer",)),
+            ("fractional-width", ("widths[0] = 16.7; must be an integer",)),
+            ("text-width", ("widths[0] = '16'; must be an integer",)),
+            ("nan-size", ("NaN is not a number JSON allows",)),
+            ("list-model", ("model = ['cifar_resnet20']; must be a model name",)),
+        ]
+    ),
     # Results files.
     Case("leaderboard-missing", ("leaderboard", "nowhere"), ("nowhere: no such results folder",)),
     Case("leaderboard-csv", ("leaderboard", "results.csv"), ("not a results store",), files=("results_csv",)),
@@ -352,6 +502,65 @@ CASES: list[Case] = [
         ("report", "results", "--out", "a_file"),
         ("a_file' is a file",),
         files=("results_empty", "a_file"),
+    ),
+    *(
+        Case(
+            f"leaderboard-{name}",
+            ("leaderboard", "results"),
+            ("results/run/t0.parquet", *words),
+            files=(f"results_{name.replace('-', '_')}",),
+        )
+        for name, words in [
+            ("top1-list", ("column top1 holds list<element: double>; tasray results need double",)),
+            ("history-text", ("column search_history holds string",)),
+            ("null-flop-ratio", ("column flop_ratio is null in 1 row(s); it needs a value",)),
+            ("null-data-set", ("column data_set is null in 1 row(s)",)),
+            ("inf-flop-ratio", ("(trial t0): flop_ratio = inf; it must be a finite number",)),
+            ("text-top1", ("column top1 holds string",)),
+            ("text-started-at", ("column started_at holds string",)),
+        ]
+    ),
+    Case(
+        "report-nan-top1",
+        ("report", "results", "--out", "report"),
+        ("results/run/t0.parquet (trial t0): top1 = nan",),
+        files=("results_nan_top1",),
+    ),
+    Case(
+        "report-history-null-entry",
+        ("report", "results", "--out", "report"),
+        ("(trial t0): search_history has a null entry",),
+        files=("results_history_null_entry",),
+    ),
+    Case(
+        "report-broken-arch",
+        ("report", "results", "--out", "new/deeper/report"),
+        ("results/run/t0.parquet (trial t0): arch: not valid JSON",),
+        files=("results_broken_arch",),
+        subprocess=True,
+    ),
+    Case(
+        "leaderboard-non-utf8-name",
+        ("leaderboard", "results"),
+        ("-t0.parquet (trial t0): top1 = nan",),
+        files=("results_non_utf8_name_nan",),
+        subprocess=True,
+    ),
+    Case(
+        "leaderboard-relative-file-uri",
+        ("leaderboard", "file://results"),
+        ("cannot open results store file://results: File URI cannot be relative",),
+    ),
+    Case(
+        "leaderboard-hdfs-without-hadoop",
+        ("leaderboard", "hdfs://namenode:8020/results"),
+        ("cannot open results store hdfs://namenode:8020/results",),
+    ),
+    Case(
+        "report-out-in-symlink-loop",
+        ("report", "results", "--out", "loop1/report"),
+        ("--out = 'loop1/report': loop1 is a symlink loop",),
+        files=("results_empty", "symlink_loop"),
     ),
     # Export.
     Case("export-missing-trial", ("export", "nowhere"), ("is not a saved pruned network",)),
@@ -404,5 +613,11 @@ CASES: list[Case] = [
         ("export", "trial", "--check"),
         ("data.json: not a data card JSON file",),
         files=("trial_binary_card",),
+    ),
+    Case(
+        "export-infinite-arch",
+        ("export", "trial"),
+        ("arch.json: not valid JSON: Infinity is not a number JSON allows",),
+        files=("trial_infinite_arch",),
     ),
 ]

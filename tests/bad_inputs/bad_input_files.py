@@ -11,11 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import torch
 
+from tasray.config import load_experiment, teacher_key
 from tasray.data.card import DataCard
+from tasray.distributed.caches import known_trials, search_job
+from tasray.distributed.sweep import sweep_journal
+from tasray.engine.pipeline import TeacherCache
+from tasray.engine.search_cache import SearchCache, search_key
 from tasray.io.export import save_pruned
 from tasray.models import PrunedResNet
+from tasray.results.schema import HISTORY_TYPE, TrialRecord
 from tasray.spec.arch import ArchSpec
 
 Writer = Callable[[Path], None]
@@ -253,3 +261,146 @@ def _results_csv(folder: Path) -> None:
 @writer("list_yaml")
 def _list_yaml(folder: Path) -> None:
     (folder / "list.yaml").write_text("- name: x\n- model: {name: cifar_resnet20}\n")
+
+
+# Results files that other tools could have written: one valid row with one column changed.
+def _results_row_table() -> pa.Table:
+    spec = ArchSpec.full("cifar_resnet20", 10, 3, (32, 32))
+    fields = dict(experiment_id="run", trial_id="t0", method="tas", transfer="kd", data_set="cifar10")
+    return TrialRecord.from_arch(spec, seed=0, top1=91.0, **fields).to_table()
+
+
+def _results_with(name: str, column: str, array: pa.Array, file_name: bytes = b"t0.parquet") -> None:
+    @writer(f"results_{name}")
+    def write(folder: Path) -> None:
+        table = _results_row_table()
+        index = table.schema.get_field_index(column)
+        table = table.set_column(index, pa.field(column, array.type), array)
+        (folder / "results" / "run").mkdir(parents=True)
+        with open(os.path.join(os.fsencode(folder / "results" / "run"), file_name), "wb") as stream:
+            pq.write_table(table, stream)
+
+
+_results_with("top1_list", "top1", pa.array([[91.0, 92.0]]))
+_results_with("history_text", "search_history", pa.array(["epoch 0: 0.5"]))
+_results_with("null_flop_ratio", "flop_ratio", pa.array([None], pa.float64()))
+_results_with("null_data_set", "data_set", pa.array([None], pa.string()))
+_results_with("nan_top1", "top1", pa.array([float("nan")]))
+_results_with("inf_flop_ratio", "flop_ratio", pa.array([float("inf")]))
+_results_with("text_top1", "top1", pa.array(["ninety"]))
+_results_with("text_started_at", "started_at", pa.array(["yesterday"]))
+_results_with("broken_arch", "arch", pa.array(['{"model": "cifar_resnet20", "widths": [16.7']))
+_results_with("history_null_entry", "search_history", pa.array([[None]], pa.list_(HISTORY_TYPE)))
+_results_with("non_utf8_name_nan", "top1", pa.array([float("nan")]), file_name=b"\xff\xfe-t0.parquet")
+
+
+@writer("results_symlink_loop")
+def _results_symlink_loop(folder: Path) -> None:
+    _results_with_valid(folder)
+    (folder / "results" / "run" / "again").symlink_to("..")
+
+
+def _results_with_valid(folder: Path) -> None:
+    (folder / "results" / "run").mkdir(parents=True)
+    pq.write_table(_results_row_table(), folder / "results" / "run" / "t0.parquet")
+
+
+# Caches and the sweep journal of the case's experiment (exp.yaml is written before these run).
+def _experiment(folder: Path):
+    return load_experiment(folder / "exp.yaml")
+
+
+def _put(path: str, data: bytes) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    Path(path).write_bytes(data)
+
+
+@writer("teacher_damaged")
+def _teacher_damaged(folder: Path) -> None:
+    exp = _experiment(folder)
+    _put(TeacherCache(exp.storage_path).file(teacher_key(exp)), os.urandom(512))
+
+
+@writer("teacher_not_a_teacher")
+def _teacher_not_a_teacher(folder: Path) -> None:
+    exp = _experiment(folder)
+    path = TeacherCache(exp.storage_path).file(teacher_key(exp))
+    _put(path, b"")
+    torch.save({"spec": "not a spec"}, path)
+
+
+@writer("teacher_is_a_folder")
+def _teacher_is_a_folder(folder: Path) -> None:
+    exp = _experiment(folder)
+    os.makedirs(TeacherCache(exp.storage_path).file(teacher_key(exp)))
+
+
+@writer("teacher_denied")
+def _teacher_denied(folder: Path) -> None:
+    exp = _experiment(folder)
+    path = TeacherCache(exp.storage_path).file(teacher_key(exp))
+    os.makedirs(os.path.dirname(path))
+    os.symlink(UNREADABLE, path)
+
+
+UNREADABLE = "/proc/1/mem"
+"""A file that even root may not open (reading another process's memory needs ptrace rights)."""
+
+
+@writer("search_damaged_last_grid_point")
+def _search_damaged(folder: Path) -> None:
+    exp = _experiment(folder)
+    last = known_trials(exp)[-1]
+    _put(SearchCache(exp.storage_path).file(search_key(search_job(last))), os.urandom(512))
+
+
+def _journal(name: str, data: bytes) -> None:
+    @writer(f"journal_{name}")
+    def write(folder: Path) -> None:
+        _put(sweep_journal(_experiment(folder)).path, data)
+
+
+_journal("truncated", b'[{"search.target_ratio": 0.5}, {"search.target_ra')
+_journal("mapping", b'{"search.target_ratio": 0.5}')
+_journal("binary", b"\xff\xfe\x00" + bytes(range(256)))
+_journal("out_of_range", b'[{"search.target_ratio": 7}]')
+_journal("unknown_path", b'[{"search.nope": 0.5}]')
+
+
+@writer("experiment_folder_a_file")
+def _experiment_folder_a_file(folder: Path) -> None:
+    _put(os.path.join(_experiment(folder).storage_path, "bad"), b"not a folder\n")
+
+
+@writer("symlink_loop")
+def _symlink_loop(folder: Path) -> None:
+    (folder / "loop1").symlink_to("loop2")
+    (folder / "loop2").symlink_to("loop1")
+
+
+@writer("dangling_symlink")
+def _dangling_symlink(folder: Path) -> None:
+    (folder / "dangling").symlink_to(folder / "no" / "such" / "folder")
+
+
+def _arch_text(name: str, text: str) -> None:
+    @writer(f"arch_{name}")
+    def write(folder: Path) -> None:
+        (folder / "arch.json").write_text(text)
+
+
+_FULL = ArchSpec.full("cifar_resnet20", 10, 3, (32, 32)).to_json()
+_arch_text("infinity", _FULL.replace('"num_classes": 10', '"num_classes": Infinity'))
+_arch_text("huge_int", _FULL.replace('"num_classes": 10', '"num_classes": ' + "9" * 400))
+_arch_text("float_classes", _FULL.replace('"num_classes": 10', '"num_classes": 1e300'))
+_arch_text("bool_channels", _FULL.replace('"in_channels": 3', '"in_channels": true'))
+_arch_text("fractional_width", _FULL.replace("[16,", "[16.7,", 1))
+_arch_text("text_width", _FULL.replace("[16,", '["16",', 1))
+_arch_text("nan_size", _FULL.replace('"input_size": [32, 32]', '"input_size": [32, NaN]'))
+_arch_text("list_model", _FULL.replace('"model": "cifar_resnet20"', '"model": ["cifar_resnet20"]'))
+
+
+@writer("trial_infinite_arch")
+def _trial_infinite_arch(folder: Path) -> None:
+    path = _trial(folder) / "arch.json"
+    path.write_text(path.read_text().replace('"num_classes": 10', '"num_classes": Infinity'))

@@ -49,7 +49,6 @@ def test_picks_the_candidate_with_the_best_validation_accuracy(tmp_path) -> None
     space = search_space(exp.search, "tas")
     sampled = sample_specs(full_spec(exp), space, FLOPS, 2, 0.55, exp.search.tolerance, exp.seed)
     assert result.spec == sampled[best["candidate"]]
-    assert best["val_top1"] > 20  # one epoch on D_train, scored on D_val
 
 
 def test_samples_of_a_rounded_space_have_widths_in_multiples() -> None:

@@ -150,5 +150,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     assert sorted(p.name for p in (store / "_ray" / "quickstart").iterdir()) == runs_before
     assert "TAS" in again.stdout
 
-    time.sleep(2)
+    deadline = time.monotonic() + 30  # the daemons of a finished run exit in moments, not at once
+    while not ray_daemons(ours) <= daemons_before and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert ray_daemons(ours) <= daemons_before, "the runs left Ray processes behind"

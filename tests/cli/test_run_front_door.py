@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -79,8 +80,18 @@ def sigint_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def interrupt_when(config: Path, cwd: Path, marker: str, delay: float) -> subprocess.CompletedProcess:
-    """Run the command, send SIGINT `delay` s after `marker` appears on stdout, and wait for it."""
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    """Whether `condition` came true within `seconds` (polled: it is a state to see, not a line)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def interrupt_when(config: Path, cwd: Path, marker: str) -> subprocess.CompletedProcess:
+    """Run the command, send SIGINT as soon as `marker` appears on stdout, and wait for it."""
     driver = subprocess.Popen(
         command(config),
         cwd=cwd,
@@ -97,7 +108,6 @@ def interrupt_when(config: Path, cwd: Path, marker: str, delay: float) -> subpro
         if marker in line:
             break
     assert driver.poll() is None, "".join(lines) + driver.stderr.read()
-    time.sleep(delay)
     sent = time.monotonic()
     driver.send_signal(signal.SIGINT)
     try:
@@ -106,8 +116,8 @@ def interrupt_when(config: Path, cwd: Path, marker: str, delay: float) -> subpro
         os.killpg(driver.pid, signal.SIGKILL)  # never leave a training run behind a failed test
         raise
     assert time.monotonic() - sent < 60
-    time.sleep(3)
-    assert session_processes(driver.pid) == [], "Ray processes outlived the interrupted driver"
+    gone = wait_until(lambda: session_processes(driver.pid) == [], 30)
+    assert gone, f"Ray processes outlived the interrupted driver: {session_processes(driver.pid)}"
     return subprocess.CompletedProcess(driver.args, driver.returncode, "".join(lines) + out, err)
 
 
@@ -116,8 +126,9 @@ def test_relative_paths_from_another_cwd_and_ctrl_c_resumes(tmp_path: Path) -> N
     project = tmp_path / "project"
     config = tiny_project(project, "{checkpoint: ckpt/teacher.pt, epochs: 0}")
 
-    # 1. Ctrl-C while the sweep runs on Ray: one line, status 130, Ray shut down.
-    stopped = interrupt_when(config, project, "resolved config", delay=2)
+    # 1. Ctrl-C while the sweep runs on Ray (a trial's retraining has its first epoch): one line,
+    # status 130, Ray shut down.
+    stopped = interrupt_when(config, project, "tas_w-000 · retrain: running, epoch 1 of 40 done")
     assert stopped.returncode == 130, stopped.stderr[-2000:]
     assert stopped.stderr.strip().splitlines() == [INTERRUPTED]
     assert (
@@ -144,6 +155,6 @@ def test_relative_paths_from_another_cwd_and_ctrl_c_resumes(tmp_path: Path) -> N
 def test_ctrl_c_while_the_teacher_trains(tmp_path: Path) -> None:
     project = tmp_path / "project"
     config = tiny_project(project, "{epochs: 200}")
-    stopped = interrupt_when(config, project, "started a local Ray instance", delay=8)
+    stopped = interrupt_when(config, project, "teacher · teacher: running, epoch 1 of 200 done")
     assert stopped.returncode == 130, stopped.stderr[-2000:]
     assert stopped.stderr.strip().splitlines() == [INTERRUPTED]

@@ -1,13 +1,14 @@
-"""`tasray --version` prints the installed version and exits 0."""
+"""`tasray --version` prints the version pip installed (pyproject.toml's), not only the constant."""
+
+from importlib.metadata import version
 
 import pytest
 
-from tasray import __version__
 from tasray.cli import main
 
 
-def test_version(capsys):
+def test_version_is_the_installed_distributions(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0
-    assert capsys.readouterr().out.strip() == f"tasray {__version__}"
+    assert capsys.readouterr().out.strip() == f"tasray {version('tasray')}"

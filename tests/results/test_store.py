@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -160,3 +161,28 @@ def test_read_trial_gives_one_row_or_none(tmp_path: Path) -> None:
     store.append(record("t0", top1=80.0))
     row = store.read_trial("exp-a", "t0")
     assert row is not None and row["trial_id"] == "t0" and row["top1"] == 80.0
+
+
+def test_a_symlink_loop_in_the_store_is_walked_once(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.append(record("t0"))
+    (tmp_path / "exp-a" / "again").symlink_to("..")  # pyarrow's listing went round 40 times
+    (tmp_path / "mirror").symlink_to(tmp_path / "exp-a")  # the same folder by another name
+    assert read_results(tmp_path)["trial_id"].to_pylist() == ["t0"]
+
+
+def test_files_named_in_another_encoding_read(tmp_path: Path) -> None:
+    folder = tmp_path / "exp-a"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), b"\xff\xfe.parquet"), "wb") as stream:
+        pq.write_table(record("latin").to_table(), stream)
+    assert read_results(tmp_path)["trial_id"].to_pylist() == ["latin"]
+
+
+def test_files_of_other_writers_are_cast_to_the_schema(tmp_path: Path) -> None:
+    row = record("t0").to_row()
+    row.update(top1=91, flops=float(row["flops"]))  # an int accuracy, float FLOPs: same values
+    (tmp_path / "exp-a").mkdir()
+    pq.write_table(pa.Table.from_pylist([row]), tmp_path / "exp-a" / "t0.parquet")
+    table = read_results(tmp_path)
+    assert table.schema.equals(SCHEMA) and table["top1"].to_pylist() == [91.0]
