@@ -78,7 +78,7 @@ def test_a_damaged_cached_teacher_is_named_not_a_traceback(tmp_path, damage) -> 
         blob = torch.load(file, weights_only=False)
         blob["state"].pop(next(iter(blob["state"])))
         torch.save(blob, file)
-    with pytest.raises(TasrayError, match=f"cached teacher {file} is unreadable .*delete it") as caught:
+    with pytest.raises(TasrayError, match=f"cached teacher {file} is damaged .*delete it") as caught:
         get_teacher(exp, LocalRunner(progress=False))
     assert "\n" not in str(caught.value)
 
@@ -91,7 +91,7 @@ def test_a_damaged_cached_search_is_named_not_a_traceback(tmp_path) -> None:
     file = tmp_path / SEARCHES / "k" / "search.pt"
     file.write_bytes(file.read_bytes()[:100])
     with pytest.raises(
-        TasrayError, match=f"cached search {file} is unreadable .*delete it to run the search"
+        TasrayError, match=f"cached search {file} is damaged .*delete it to run the search"
     ):
         cache.load("k")
 
