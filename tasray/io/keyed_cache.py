@@ -1,4 +1,5 @@
-"""One object per key under `<storage>/<folder>/<key>/<file name>`: the teacher and search caches.
+"""One object per key under `<storage>/<folder>/<key>/<file name>`: the teacher, search and
+latency-table caches.
 
 A file that cannot be read back stops the run with one line that names it. Redoing the work
 unasked is not the cache's call: a teacher can take days.
@@ -36,10 +37,17 @@ class KeyedCache(Generic[T]):
     def decode(self, blob: dict[str, Any]) -> T:
         raise NotImplementedError
 
+    def read(self, file: str) -> dict[str, Any] | None:
+        """The stored blob, or None without a file (torch.save format; a subclass may use another)."""
+        return storage.load_object(file)
+
+    def write(self, file: str, blob: dict[str, Any]) -> None:
+        storage.save_object(file, blob)
+
     def load(self, key: str) -> T | None:
         file = self.file(key)
         try:
-            blob = storage.load_object(file)
+            blob = self.read(file)
             return None if blob is None else self.decode(blob)
         except Exception as err:  # a damaged file
             raise TasrayError(
@@ -47,4 +55,4 @@ class KeyedCache(Generic[T]):
             ) from None
 
     def save(self, key: str, value: T) -> None:
-        storage.save_object(self.file(key), self.encode(value))
+        self.write(self.file(key), self.encode(value))
