@@ -148,21 +148,25 @@ def time_runs(runs: Sequence[Callable[[], object]], protocol: TimingProtocol) ->
 
 
 def network_runs(
-    specs: Sequence[ArchSpec], batch_size: int, protocol: TimingProtocol
+    specs: Sequence[ArchSpec], batch_size: int, protocol: TimingProtocol, channels_last: bool = False
 ) -> list[Callable[[], object]]:
-    """One eval-mode forward of each spec's network on a random `batch_size` batch, ready to time."""
+    """One eval-mode forward of each spec's network on a random `batch_size` batch, ready to time
+    (`channels_last`: network and input in NHWC, as `resources.channels_last` runs them)."""
     device, dtype = protocol.torch_device, protocol.torch_dtype
+    layout = torch.channels_last if channels_last else torch.contiguous_format
     runs = []
     for spec in specs:
-        model = build_network(spec).eval().to(device=device, dtype=dtype)
+        model = build_network(spec).eval().to(device=device, dtype=dtype, memory_format=layout)
         x = torch.randn(batch_size, spec.in_channels, *spec.input_size, device=device, dtype=dtype)
-        runs.append(partial(model, x))
+        runs.append(partial(model, x.contiguous(memory_format=layout)))
     return runs
 
 
-def time_networks(specs: Sequence[ArchSpec], batch_size: int, protocol: TimingProtocol) -> list[Timing]:
+def time_networks(
+    specs: Sequence[ArchSpec], batch_size: int, protocol: TimingProtocol, channels_last: bool = False
+) -> list[Timing]:
     """The forward latency of each spec's network, timed in the same interleaved rounds."""
-    return time_runs(network_runs(specs, batch_size, protocol), protocol)
+    return time_runs(network_runs(specs, batch_size, protocol, channels_last), protocol)
 
 
 @torch.no_grad()

@@ -132,9 +132,10 @@ def latency_columns(exp: Experiment, spec: ArchSpec) -> dict[str, Any]:
     if not device_here(table.device):
         return columns
     protocol = row_protocol(table, exp.latency.rounds)
-    timed = {batch: time_networks([spec, full], batch, protocol) for batch in dict.fromkeys([1, table.batch])}
+    specs = [spec] if spec == full else [spec, full]  # the unpruned network is its own reference
+    timed = {batch: time_networks(specs, batch, protocol) for batch in dict.fromkeys([1, table.batch])}
     for batch, suffix in ((1, "_b1"), (table.batch, "")):
-        pruned, unpruned = timed[batch]
+        pruned, unpruned = timed[batch][0], timed[batch][-1]
         columns[f"measured_latency{suffix}_ms"] = 1e3 * pruned.best
         columns[f"measured_latency{suffix}_ratio"] = pruned.best / unpruned.best
     columns["latency_spread"] = max(t.spread for pair in timed.values() for t in pair)
