@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -99,6 +100,8 @@ def with_latency_table(exp: Experiment, console: Console) -> Experiment:
     """`exp` with `latency.table` set to its table, measured first where it is missing: here, or
     on a node of the cluster that has `latency.device`. Every trial then reads the same table."""
     resolve = resolve_table if device_here(exp.latency.device) else partial(on_device, resolve_table, "cuda")
+    started = time.perf_counter()
     path = resolve(exp)
-    console.print(f"latency table: {read_table(path).describe()} ({path})")
+    seconds = time.perf_counter() - started
+    console.print(f"latency table: {read_table(path).describe()} ({seconds:.1f} s; {path})")
     return exp.with_values({"latency.table": path})
