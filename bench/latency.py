@@ -3,10 +3,10 @@
 For each model, the fixed-ratio network (the same kept fraction in every conv, by bisection) and
 `--samples` architectures sampled from the TAS search space (what a search can return; random
 search's sampler, FLOP ratio within R ± t) are built at every width multiple of `--multiples`, plus
-any searched ArchSpec JSON given with `--arch`. Their eval-mode forward latencies are medians of
-rounds in one process that time the unpruned net and every pruned net in turn, so that load from
-other processes slows all of them alike. By default one thread is timed by its CPU time
-(`--clock cpu`), which leaves out the time spent waiting for a core on a shared machine.
+any searched ArchSpec JSON given with `--arch`. Their eval-mode forward latencies are measured
+with the protocol of `tasray.costs.timing` (interleaved rounds in one process, warm-up excluded,
+the fastest run); by default one thread is timed by its CPU time (`--clock cpu`), which leaves
+out the time spent waiting for a core on a shared machine.
 
 Q = (latency / unpruned latency) / (FLOPs / unpruned FLOPs): 1 means the time falls as fast as the
 FLOPs. The last line is the worst Q over the networks with `--multiple` (the default
@@ -26,8 +26,8 @@ import torch
 from baselines.fixed_ratio import fixed_ratio_spec
 from baselines.random_search import sample_specs
 from tasray.config.sections import DEFAULT_WIDTH_MULTIPLE
-from tasray.costs.flops import flop_ratio
-from tasray.costs.timing import interleaved_latency
+from tasray.costs.flops import FlopsCost, flop_ratio
+from tasray.costs.timing import TimingProtocol, time_networks
 from tasray.models.search import SearchSpace
 from tasray.spec.arch import ArchSpec
 
@@ -43,10 +43,12 @@ def candidates(full: ArchSpec, multiples: list[int], samples: int, target: float
     """Fixed-ratio and sampled search-space networks of `full` at each width multiple."""
     found = []
     for multiple in multiples:
-        found.append(Candidate("fixed ratio", multiple, fixed_ratio_spec(full, target, multiple)))
+        found.append(
+            Candidate("fixed ratio", multiple, fixed_ratio_spec(full, target, FlopsCost(), multiple))
+        )
         space = SearchSpace(width_multiple=multiple)
         seed = random.Random(multiple).randrange(2**31)
-        for index, spec in enumerate(sample_specs(full, space, samples, target, 0.05, seed)):
+        for index, spec in enumerate(sample_specs(full, space, FlopsCost(), samples, target, 0.05, seed)):
             found.append(Candidate(f"search space #{index}", multiple, spec))
     return found
 
@@ -67,7 +69,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
-        "--clock", choices=["cpu", "wall"], default="cpu", help="cpu: process CPU time (shared machines)"
+        "--clock",
+        choices=["cpu", "wall"],
+        default="cpu",
+        help="cpu: thread CPU time, 1 thread (shared machines)",
     )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--channels-last", action="store_true", help="every network in NHWC")
@@ -88,9 +93,10 @@ def main() -> None:
         rows = candidates(full, multiples, args.samples, args.target)
         rows += [Candidate("searched", 0, spec) for spec in searched if spec.model == model]
         specs = [full] + [c.spec for c in rows]
-        seconds = interleaved_latency(
-            specs, args.batch, device, rounds=args.rounds, clock=args.clock, channels_last=args.channels_last
-        )
+        threads = args.threads if args.clock == "wall" else None
+        protocol = TimingProtocol(str(device), args.clock, threads, rounds=args.rounds)
+        timings = time_networks(specs, args.batch, protocol, channels_last=args.channels_last)
+        seconds = [timing.best for timing in timings]
         print(f"{model:<16} {'unpruned':<18} {'':>4} {1:>6.3f} {seconds[0] * 1e3:>9.1f} {1:>6.2f} {1:>5.2f}")
         for row, time_ in zip(rows, seconds[1:], strict=True):
             flops, ratio = flop_ratio(row.spec), time_ / seconds[0]

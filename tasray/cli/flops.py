@@ -1,7 +1,10 @@
 """`tasray flops MODEL|ARCH.json`: FLOPs (MACs) and parameters of a model or a pruned ArchSpec.
 
-With `--latency`, also the measured forward latency on this machine's device at batch 1 and at
-`--batch`, and its ratio to the unpruned network's, measured in the same interleaved rounds.
+With `--latency`, also the forward latency on this machine's device at batch 1 and at `--batch`,
+and its ratio to the unpruned network's timed in the same interleaved rounds, with the protocol of
+the latency tables and rows (`tasray.costs.timing`): warm-up excluded, one thread timed by its CPU
+time on a CPU (`--clock wall` for a quiet machine), CUDA events on a GPU; the fastest run, with
+the median and interquartile range beside it, and a warning when that range is too wide to trust.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from rich.table import Table
 
 from tasray.cli import output_console
 from tasray.costs.flops import count_flops, count_params, flop_ratio
-from tasray.costs.timing import interleaved_latency
+from tasray.costs.timing import MAX_SPREAD, TimingProtocol, time_networks
 from tasray.engine.runner import default_device
 from tasray.errors import TasrayError
 from tasray.models.resnet import default_input_size
@@ -36,7 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--num-classes", type=int, default=None)
     parser.add_argument("--latency", action="store_true", help="also measure forward latency on this device")
     parser.add_argument("--batch", type=int, default=64, help="batch size of the second latency")
-    parser.add_argument("--rounds", type=int, default=5, help="latency rounds (the median is shown)")
+    parser.add_argument("--rounds", type=int, default=50, help="timed latency rounds (default 50)")
+    parser.add_argument(
+        "--clock", default="cpu", help="on a CPU: cpu (CPU time of one thread; shared machines) or wall"
+    )
     parser.set_defaults(func=run)
 
 
@@ -76,6 +82,8 @@ def load_arch_file(path: Path) -> ArchSpec:
 def run(args: argparse.Namespace) -> int:
     if args.batch < 1 or args.rounds < 1:
         raise TasrayError(f"--batch and --rounds must be >= 1; got {args.batch} and {args.rounds}")
+    if args.clock not in ("cpu", "wall"):
+        raise TasrayError(f"--clock {args.clock}: allowed cpu, wall")
     spec = resolve_spec(args)
     macs = count_flops(spec)
     table = Table(
@@ -89,25 +97,37 @@ def run(args: argparse.Namespace) -> int:
     table.add_row("parameters", f"{count_params(spec) / 1e6:,.3f} M")
     table.add_row("FLOP ratio vs unpruned", f"{flop_ratio(spec):.1%}")
     table.add_row("depths", " ".join(map(str, spec.depths)))
-    if args.latency:
-        add_latency_rows(table, spec, args.batch, args.rounds)
-    output_console().print(table)
+    warnings = add_latency_rows(table, spec, args.batch, args.rounds, args.clock) if args.latency else []
+    console = output_console()
+    console.print(table)
+    for warning in warnings:
+        console.print(f"[yellow]⚠ {warning}[/yellow]")
     return 0
 
 
-def add_latency_rows(table: Table, spec: ArchSpec, batch: int, rounds: int) -> None:
-    """Median eval-mode latency at batch 1 and `batch`, and its ratio to the unpruned network."""
-    device = default_device()
-    full = ArchSpec.full(spec.model, spec.num_classes, spec.in_channels, spec.input_size)
+def add_latency_rows(table: Table, spec: ArchSpec, batch: int, rounds: int, clock: str) -> list[str]:
+    """Latency at batch 1 and `batch` and its ratio to the unpruned network; returns a warning for
+    each measurement whose spread is too wide to trust."""
+    protocol = TimingProtocol(default_device().type, clock, rounds=rounds)  # type: ignore[arg-type]
+    full = spec.unpruned()
     specs = [spec] if spec == full else [spec, full]
+    warnings = []
     for size in dict.fromkeys((1, batch)):
         try:
-            seconds = interleaved_latency(specs, size, device, rounds=rounds)
+            timings = time_networks(specs, size, protocol)
         except RuntimeError as err:  # e.g. an input of --batch × --input-size that does not fit memory
             raise TasrayError(
                 f"--latency: cannot run {spec.model} at batch {size}, {spec.in_channels}×"
-                f"{spec.input_size[0]}×{spec.input_size[1]} on {device.type} ({first_line(err)}); "
+                f"{spec.input_size[0]}×{spec.input_size[1]} on {protocol.device} ({first_line(err)}); "
                 "use a smaller --batch or --input-size"
             ) from None
-        table.add_row(f"latency, batch {size} ({device.type})", f"{seconds[0] * 1e3:,.2f} ms")
-        table.add_row(f"latency ratio vs unpruned, batch {size}", f"{seconds[0] / seconds[-1]:.1%}")
+        where = f"batch {size}, {protocol.device}, {protocol.timer}"
+        table.add_row(f"latency, {where}", timings[0].describe())
+        table.add_row(f"latency ratio vs unpruned, batch {size}", f"{timings[0].best / timings[-1].best:.1%}")
+        warnings += [
+            f"batch {size}: the interquartile range is {t.spread:.0%} of the median (over {MAX_SPREAD:.0%}): "
+            "the machine was busy; the figures are the fastest runs, re-run on a quiet machine to confirm"
+            for t in timings
+            if not t.trusted
+        ][:1]
+    return warnings

@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-set", help="only this data set, e.g. cifar10")
     parser.add_argument("--model", help="only this source model, e.g. cifar_resnet56")
     parser.add_argument(
-        "--sort", default="top1", help=f"order inside FLOP buckets: {', '.join(SORT_KEYS)} (default top1)"
+        "--sort",
+        default="top1",
+        help=f"order inside cost buckets: {', '.join(SORT_KEYS)} (latency: measured ms; default top1)",
     )
     parser.add_argument(
         "--cost",

@@ -78,7 +78,8 @@ def describe_sampler(exp: Experiment) -> str:
     if sweep.algorithm != "hyperopt" or not sweep.space:
         return sweep.algorithm
     if "search.target_ratio" in sweep.space:
-        return f"Optuna multi-objective TPE (top-1 ↑, {COSTS.get(exp.search.cost).label} ratio ↓)"
+        cost = "each trial's cost" if "search.cost" in sweep.space else COSTS.get(exp.search.cost).label
+        return f"Optuna multi-objective TPE (top-1 ↑, {cost} ratio ↓)"
     return "hyperopt TPE (top-1 ↑)"
 
 

@@ -18,6 +18,7 @@ from tasray.config.io import (
     teacher_key,
     trial_key,
 )
+from tasray.config.latency import LatencyConfig
 from tasray.config.sections import (
     BaselineSection,
     DataConfig,
@@ -35,6 +36,7 @@ __all__ = [
     "ConfigError",
     "DataConfig",
     "Experiment",
+    "LatencyConfig",
     "ModelConfig",
     "Range",
     "ResourcesConfig",

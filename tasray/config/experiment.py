@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from tasray.config.baselines import Baseline
 from tasray.config.errors import config_error, field_error, requirement, show
+from tasray.config.latency import LatencyConfig
 from tasray.config.paths import set_path
 from tasray.config.sections import (
     DataConfig,
@@ -51,6 +52,8 @@ class Experiment(Section):
         baselines: other pruning methods, each run once at its own R.
         sweep: the Ray Tune sweep over TAS hyper-parameters.
         resources: Ray Train workers of every stage.
+        latency: where and how latency is measured (the table of ``search.cost: latency``, the
+            latency columns of every row); a relative ``table`` is taken from the current directory.
     """
 
     name: str
@@ -64,6 +67,7 @@ class Experiment(Section):
     baselines: list[Baseline] = Field(default_factory=list)
     sweep: SweepConfig = Field(default_factory=SweepConfig)
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    latency: LatencyConfig = Field(default_factory=LatencyConfig)
 
     @field_validator("name")
     @classmethod
@@ -87,6 +91,12 @@ class Experiment(Section):
             self.data = self.data.model_copy(update={"root": absolute(self.data.root)})
         if self.teacher.checkpoint is not None:
             self.teacher = self.teacher.model_copy(update={"checkpoint": absolute(self.teacher.checkpoint)})
+        latency: dict[str, Any] = {}
+        if self.latency.table is not None:
+            latency["table"] = absolute(self.latency.table)
+        if self.latency.device == "auto":
+            latency["device"] = "cuda" if self.resources.use_gpu else "cpu"
+        self.latency = self.latency.model_copy(update=latency)
         self._check_num_selected()
         if not (info.context or {}).get("trial"):
             self._check_sweep_values()

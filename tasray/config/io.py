@@ -37,7 +37,9 @@ class LimitError(YAMLError):
 
 # Experiment fields that never change a trial's row: where it is stored and run, and the trials
 # beside it (a baseline trial hashes its own baseline entry).
-NOT_TRIAL_INPUTS = {"name", "storage_path", "resources", "sweep", "baselines"}
+NOT_TRIAL_INPUTS = {"name", "storage_path", "resources", "sweep", "baselines", "latency"}
+MEASURED_COSTS = {"latency"}
+"""Costs whose values the `latency` section decides: a trial searched under one depends on it."""
 
 
 def yaml_1_2() -> YAML:
@@ -210,6 +212,8 @@ def teacher_key(exp: Experiment) -> str:
 def _result_inputs(exp: Experiment) -> dict[str, Any]:
     data = exp.model_dump(mode="json", exclude=NOT_TRIAL_INPUTS)
     data["data"] = _data_inputs(exp)
+    if exp.search.cost in MEASURED_COSTS:  # otherwise latency only adds measured columns to a row
+        data["latency"] = exp.latency.model_dump(mode="json")
     return data
 
 
@@ -217,7 +221,8 @@ def trial_key(exp: Experiment, method: str, baseline_index: int | None = None) -
     """The content hash of what determines one trial's results row (its ``config_hash``).
 
     Resources, the sweep's size and concurrency, the other trials, loader workers and the storage
-    path are left out, so a bigger sweep or another cluster reuses every finished row.
+    path are left out, so a bigger sweep or another cluster reuses every finished row; so is the
+    `latency` section, unless the trial's cost is measured latency.
 
     Args:
         exp: the trial's experiment (a TAS trial's has the sweep's values set).

@@ -110,7 +110,7 @@ class Cost(ABC):
         return self.name
 
 
-BUILTIN_MODULES = ("tasray.costs.flops",)
+BUILTIN_MODULES = ("tasray.costs.flops", "tasray.costs.latency")
 
 
 def _load_builtins() -> None:

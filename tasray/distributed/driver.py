@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from dataclasses import dataclass
+from functools import partial
 
 from rich.console import Console
 
 from tasray.config import CONFIG_FILE, Experiment, save_resolved, teacher_key
 from tasray.distributed.caches import check_caches
 from tasray.distributed.cluster import ray_session
+from tasray.distributed.device_task import on_device
 from tasray.distributed.progress import ProgressView
 from tasray.distributed.sweep import run_sweep
 from tasray.distributed.train import RayRunner, ray_storage
 from tasray.distributed.tune_metrics import StageEventFile
+from tasray.engine.latency import device_here, read_table, resolve_table
 from tasray.engine.pipeline import get_teacher
 from tasray.io import storage
 from tasray.preflight import check_inputs, check_run, choose_cluster
@@ -88,7 +92,19 @@ def run_experiment(
         )
         teacher = cached_teacher or get_teacher(exp, teacher_runner)
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
+        exp = with_latency_table(exp, console)
         config_file = save_resolved(exp, storage.join(exp.storage_path, exp.name, CONFIG_FILE))
         console.print(f"resolved config: {config_file}")
         failed = run_sweep(exp, teacher, view.queue, verbose)
     return ExperimentRun(storage.join(exp.storage_path, exp.name), teacher.top1, failed)
+
+
+def with_latency_table(exp: Experiment, console: Console) -> Experiment:
+    """`exp` with `latency.table` set to its table, measured first where it is missing: here, or
+    on a node of the cluster that has `latency.device`. Every trial then reads the same table."""
+    resolve = resolve_table if device_here(exp.latency.device) else partial(on_device, resolve_table, "cuda")
+    started = time.perf_counter()
+    path = resolve(exp)
+    seconds = time.perf_counter() - started
+    console.print(f"latency table: {read_table(path).describe()} ({seconds:.1f} s; {path})")
+    return exp.with_values({"latency.table": path})

@@ -15,8 +15,10 @@ import torch
 from tasray import __version__
 from tasray.config import Experiment, dataset_geometry, teacher_key, trial_key
 from tasray.costs import Cost, CostSetup, create_cost
+from tasray.costs.latency import TABLE_OPTION
 from tasray.data.card import data_card
 from tasray.engine.jobs import TrainJob, dataset
+from tasray.engine.latency import experiment_table, latency_columns
 from tasray.engine.runner import Runner
 from tasray.engine.search_cache import CachedSearches, KeyLock, SearchCache
 from tasray.engine.settings import train_settings
@@ -61,8 +63,9 @@ def teacher_job(exp: Experiment) -> TrainJob:
 
 
 def trial_cost(exp: Experiment) -> Cost:
-    """The cost the experiment's targets are ratios of (`search.cost`)."""
-    return create_cost(exp.search.cost, CostSetup(full_spec(exp), exp.storage_path))
+    """The cost the experiment's targets are ratios of (`search.cost`), given the latency table."""
+    options = {TABLE_OPTION: experiment_table(exp)}
+    return create_cost(exp.search.cost, CostSetup(full_spec(exp), exp.storage_path, options))
 
 
 class TeacherCache(KeyedCache[Teacher]):
@@ -218,6 +221,7 @@ def retrain_and_record(
         host=socket.gethostname(),
         tasray_version=__version__,
         config_hash=trial_key(exp, plan.method, plan.baseline_index),
+        **latency_columns(exp, found.spec),
     )
 
 

@@ -1,4 +1,5 @@
-"""One object per key under `<storage>/<folder>/<key>/<file name>`: the teacher and search caches.
+"""One object per key under `<storage>/<folder>/<key>/<file name>`: the teacher, search and
+latency-table caches.
 
 A file that cannot be read back stops the run with one line that names it and the cause: a store
 that is unreachable or refuses access is said so, and only a damaged file is named for deletion.
@@ -37,6 +38,13 @@ class KeyedCache(Generic[T]):
     def decode(self, blob: dict[str, Any]) -> T:
         raise NotImplementedError
 
+    def parse(self, data: bytes) -> dict[str, Any]:
+        """The blob in a file's bytes (torch.save format; a subclass may use another)."""
+        return storage.decode_object(data)
+
+    def write(self, file: str, blob: dict[str, Any]) -> None:
+        storage.save_object(file, blob)
+
     def load(self, key: str) -> T | None:
         """The cached value, or None when there is none.
 
@@ -51,11 +59,11 @@ class KeyedCache(Generic[T]):
         if data is None:
             return None
         try:
-            return self.decode(storage.decode_object(data))
+            return self.decode(self.parse(data))
         except Exception as err:  # damaged bytes or content: torch.load and decode raise many kinds
             raise TasrayError(
                 f"the cached {self.what} {file} is damaged ({first_line(err)}); delete it to {self.redo}"
             ) from None
 
     def save(self, key: str, value: T) -> None:
-        storage.save_object(self.file(key), self.encode(value))
+        self.write(self.file(key), self.encode(value))

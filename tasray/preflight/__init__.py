@@ -59,12 +59,22 @@ def check_files_exist(exp: Experiment) -> None:
         raise ConfigError(f"teacher.checkpoint = {checkpoint!r}: no such file")
 
 
+def check_latency_table(exp: Experiment) -> None:
+    """A given `latency.table` is a latency table of this model at this data's geometry."""
+    if exp.latency.table is None:
+        return
+    from tasray.engine.latency import experiment_spec, read_table
+
+    read_table(exp.latency.table).check_fits(experiment_spec(exp), "the experiment")
+
+
 def check_inputs(exp: Experiment) -> None:
-    """Data and checkpoint exist and hold what the experiment needs: what `validate` and `run`
-    both check."""
+    """Data, checkpoint and latency table exist and hold what the experiment needs: what
+    `validate` and `run` both check."""
     check_files_exist(exp)
     check_data(exp)
     check_checkpoint(exp)
+    check_latency_table(exp)
 
 
 def check_run(exp: Experiment, target: ClusterTarget) -> None:

@@ -1,8 +1,10 @@
-"""The report's latency section: measured wall time beside FLOPs for each method's best network.
+"""The report's latency section: the latency figures every row carries, beside its FLOPs.
 
-Latency is measured when the report is written, on that machine's device (CUDA if present, else
-CPU), so its figures describe where the report runs, not where the trials ran; the unpruned net is
-timed in the same interleaved rounds, and the ratios compare the two.
+Nothing is timed when the report is written: the figures are the ones the trials stored (schema
+4), on the device of the experiment's latency table, which the section names. For each row: the
+table's prediction and the measurement at the table's batch, the additivity error between them
+(predicted / measured − 1), both ratios to the unpruned network, the measurement at batch 1, and
+a ⚠ where the measurement's spread was too wide to trust.
 """
 
 from __future__ import annotations
@@ -11,57 +13,71 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasray.costs.flops import count_flops
-from tasray.costs.timing import interleaved_latency
-from tasray.engine.runner import default_device
+from tasray.costs.timing import MAX_SPREAD
 from tasray.methods import method_label
-from tasray.results.leaderboard_render import format_flops, markdown_table
-from tasray.spec.arch import ArchSpec
+from tasray.results.leaderboard_render import markdown_table
 
-REPORT_LATENCY_BATCH = 64
-REPORT_LATENCY_ROUNDS = 3
-REPORT_LATENCY_BUDGET_S = 2.0  # per batch size: fewer rounds for big networks on a CPU
+HEADERS = [
+    "network",
+    "cost",
+    "FLOP ratio",
+    "latency ratio, table",
+    "measured",
+    "ms, table",
+    "measured",
+    "additivity",
+    "ms, batch 1",
+    "ratio, batch 1",
+    "",
+]
 
 
 def latency_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> str:
-    """A Markdown table: FLOP ratio, latency at batch 1 and 64, and latency ratios to the unpruned."""
+    """A Markdown table of every pruned row's stored latency figures, and where they were measured."""
     pruned = rows[rows["method"] != "unpruned"]
+    if "latency_ratio" in pruned:
+        pruned = pruned[pruned["latency_ratio"].notna()]
     if pruned.empty:
-        return "No pruned network yet."
-    best = pruned.sort_values("top1", ascending=False).groupby("method", sort=True).head(1)
-    specs = [ArchSpec.from_json(arch) for arch in best["arch"]]
-    full = ArchSpec.full(specs[0].model, specs[0].num_classes, specs[0].in_channels, specs[0].input_size)
-    device = default_device()
-    seconds = {
-        batch: interleaved_latency(
-            [full, *specs],
-            batch,
-            device,
-            rounds=REPORT_LATENCY_ROUNDS,
-            warmup=1,
-            budget_s=REPORT_LATENCY_BUDGET_S,
+        return "No row carries latency figures (they were added in schema version 4)."
+    ordered = pruned.sort_values(["latency_ratio", "trial_id"])
+    table_rows = [
+        [
+            f"{method_label(r['method'])} {r['trial_id']}",
+            r["cost"] if isinstance(r["cost"], str) else "–",
+            f"{r['flop_ratio']:.3f}",
+            f"{r['latency_ratio']:.3f}",
+            _number(r["measured_latency_ratio"], ".3f"),
+            f"{r['predicted_latency_ms']:.3g}",
+            _number(r["measured_latency_ms"], ".3g"),
+            _additivity(r),
+            _number(r["measured_latency_b1_ms"], ".3g"),
+            _number(r["measured_latency_b1_ratio"], ".3f"),
+            "⚠" if r["latency_spread"] > MAX_SPREAD else "",
+        ]
+        for _, r in ordered.iterrows()
+    ]
+    table = markdown_table(HEADERS, table_rows, [False, False] + [True] * 8 + [False])
+    devices = ", ".join(
+        f"{device}, batch {int(batch)}"
+        for device, batch in dict.fromkeys(
+            zip(ordered["latency_device"], ordered["latency_batch"], strict=True)
         )
-        for batch in dict.fromkeys((1, REPORT_LATENCY_BATCH))
-    }
-    b = REPORT_LATENCY_BATCH
-    table_rows = [["unpruned", format_flops(count_flops(full)), "100.0%", *_cells(seconds, 0, b)]]
-    for index, (_, r) in enumerate(best.iterrows(), start=1):
-        network = f"{method_label(r['method'])} {r['trial_id']}"
-        flops = [format_flops(r["flops"]), f"{100 * r['flop_ratio']:.1f}%"]
-        table_rows.append([network, *flops, *_cells(seconds, index, b)])
-    headers = ["network", "FLOPs", "FLOP ratio", "ms, batch 1", "ratio", f"ms, batch {b}", "ratio"]
-    table = markdown_table(headers, table_rows, [False, True, True, True, True, True, True])
+    )
     return (
-        f"Median forward latency (eval mode, up to {REPORT_LATENCY_ROUNDS} interleaved rounds) on this "
-        f"machine's {device.type}, measured when the report was written; ratio = latency / "
-        f"unpruned latency.\n\n{table}"
+        f"Forward latency stored with each row, on {devices}: the latency table's prediction and the "
+        "network measured with the fixed protocol (the fastest of the timed runs) at the table's batch, "
+        "each as a ratio to the unpruned network; additivity = predicted / measured − 1. ⚠: the "
+        f"measurement's interquartile range exceeded {MAX_SPREAD:.0%} of its median (a busy machine)."
+        f"\n\n{table}"
     )
 
 
-def _cells(seconds: dict[int, list[float]], index: int, batch: int) -> list[str]:
-    return [
-        f"{seconds[1][index] * 1e3:.2f}",
-        f"{seconds[1][index] / seconds[1][0]:.2f}",
-        f"{seconds[batch][index] * 1e3:.1f}",
-        f"{seconds[batch][index] / seconds[batch][0]:.2f}",
-    ]
+def _number(value: float | None, spec: str) -> str:
+    return "–" if value is None or pd.isna(value) else format(value, spec)
+
+
+def _additivity(row: pd.Series) -> str:
+    measured = row["measured_latency_ms"]
+    if measured is None or pd.isna(measured):
+        return "–"
+    return f"{row['predicted_latency_ms'] / measured - 1:+.1%}"

@@ -26,6 +26,7 @@ SORT_KEYS = {
     "flops": ("flops", True),
     "params": ("params", True),
     "method": ("method", True),
+    "latency": ("measured_latency_ms", True),
 }
 @dataclass(frozen=True)
 class Leaderboard:
@@ -62,10 +63,13 @@ def build_leaderboards(
     cost: str = "flops",
 ) -> list[Leaderboard]:
     """One `Leaderboard` per (data set, model) of `table`, optionally filtered to one of each;
-    rows are bucketed by their ratio under `cost` (a registered cost's name)."""
+    rows are bucketed by their ratio under `cost` (a registered cost's name); rows without one
+    (written before that cost's column existed) are left out."""
     column, ascending = SORT_KEYS[check_choice(sort, list(SORT_KEYS), "sort column")]
     ratio_column = COSTS.get(check_choice(cost, COSTS.names(), "cost")).ratio_column
     frame = table.to_pandas()
+    if ratio_column in frame:  # rows from before a cost's column existed have no ratio under it
+        frame = frame[frame[ratio_column].notna()]
     if frame.empty:
         return []
     for name, value in (("data_set", data_set), ("model", model)):

@@ -56,6 +56,12 @@ def _marks(row: pd.Series) -> str:
     )
 
 
+def _latency(row: pd.Series) -> str:
+    """Measured latency at the latency table's batch, in ms (– for rows without it)."""
+    value = row.get("measured_latency_ms")
+    return "–" if value is None or pd.isna(value) else f"{value:.3g}"
+
+
 # (header, cell text, right-aligned)
 DISPLAY_COLUMNS: list[tuple[str, Callable[[pd.Series], str], bool]] = [
     ("kept", lambda r: bucket_label(r["bucket"]), False),
@@ -66,6 +72,7 @@ DISPLAY_COLUMNS: list[tuple[str, Callable[[pd.Series], str], bool]] = [
     ("FLOPs", lambda r: format_flops(r["flops"]), True),
     ("pruned", lambda r: format_percent(100 * r["prune_ratio"], 1), True),
     ("params", lambda r: f"{r['params'] / 1e6:.3f}M", True),
+    ("ms", lambda r: _latency(r), True),
     ("", _marks, False),
     ("trial", lambda r: r["trial_id"], False),
 ]
@@ -84,6 +91,9 @@ CSV_COLUMNS = (
     "flop_ratio",
     "prune_ratio",
     "params",
+    "latency_ratio",
+    "measured_latency_ms",
+    "measured_latency_ratio",
     "experiment_id",
     "trial_id",
     "in_band",

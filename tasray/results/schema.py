@@ -3,7 +3,11 @@
 Every finished trial (a TAS search + retrain, a baseline, or the unpruned net) is one row.
 FLOPs are multiply-accumulates (MACs), the convention of the TAS paper. Accuracies are percent.
 A trial's target R is a ratio of its `cost` (`search.cost`); `cost_ratio` is the final network's
-ratio under that cost, and the band (1 ± t)·R is checked on it.
+ratio under that cost, and the band (1 ± t)·R is checked on it. Latency columns (schema 4): the
+experiment's latency table's prediction for the network and its ratio to the unpruned network's
+(`latency_ratio`, the ratio `--cost latency` buckets by), and the network measured with the fixed
+protocol at batch 1 and at the table's batch on the table's device, each with its ratio to the
+unpruned network timed in the same rounds (null where the row's process lacked that device).
 
 Schema evolution: bump `SCHEMA_VERSION` and only *add* nullable columns. Readers project every
 file onto the current `SCHEMA`, so a column that an older file lacks reads as null.
@@ -24,7 +28,7 @@ from tasray.methods.registry import METHODS
 from tasray.spec.arch import ArchSpec
 from tasray.tas.cost_loss import in_band as ratio_in_band
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 UNPRUNED = "unpruned"  # the method of a row that holds the unpruned network
 TRANSFERS = ("scratch", "init", "kd")
 HISTORY_KEYS = (
@@ -91,6 +95,15 @@ SCHEMA = pa.schema(
         pa.field("host", pa.string()),
         pa.field("tasray_version", pa.string()),
         pa.field("config_hash", pa.string()),
+        pa.field("latency_device", pa.string()),
+        pa.field("latency_batch", pa.int32()),
+        pa.field("predicted_latency_ms", pa.float64()),
+        pa.field("latency_ratio", pa.float64()),
+        pa.field("measured_latency_ms", pa.float64()),
+        pa.field("measured_latency_ratio", pa.float64()),
+        pa.field("measured_latency_b1_ms", pa.float64()),
+        pa.field("measured_latency_b1_ratio", pa.float64()),
+        pa.field("latency_spread", pa.float64()),
     ],
     metadata={"tasray.schema_version": str(SCHEMA_VERSION)},
 )
@@ -133,6 +146,15 @@ class TrialRecord:
     host: str | None = None  # machine that ran the trial
     tasray_version: str | None = None  # tasray.__version__ of the writer
     config_hash: str | None = None  # content hash of the trial's resolved config
+    latency_device: str | None = None  # the latency table's device, e.g. "cpu (AMD EPYC)"; null before 4
+    latency_batch: int | None = None  # the table's batch
+    predicted_latency_ms: float | None = None  # the table's prediction, at the table's batch
+    latency_ratio: float | None = None  # predicted / the table's prediction for the unpruned net
+    measured_latency_ms: float | None = None  # measured at the table's batch on its device
+    measured_latency_ratio: float | None = None  # over the unpruned net measured in the same rounds
+    measured_latency_b1_ms: float | None = None  # measured at batch 1
+    measured_latency_b1_ratio: float | None = None
+    latency_spread: float | None = None  # worst IQR / median of those measurements; > 0.1: disturbed
 
     def __post_init__(self) -> None:
         for name in ("experiment_id", "trial_id"):

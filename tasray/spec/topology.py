@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 from tasray.spec.arch import ArchSpec
 from tasray.spec.family import ResNetFamily, get_family
 
 WidthRef = tuple[str, int]  # ("conv", index) | ("stage", index) | ("const", channels)
+Role = Literal["stem", "inner", "last", "shortcut", "classifier"]
+"""Where a layer sits: the stem; a block's conv followed by a ReLU (inner) or by the residual
+addition (last); a block's projection shortcut; the classifier."""
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,8 @@ class ConvTerm:
 
     `gate` is (stage, block) for layers inside a residual block, which exist only if the stage keeps
     that block. A `conditional` term is a projection shortcut that the pruned network adds only when
-    the block's input and output widths differ (see `models/resnet.py`).
+    the block's input and output widths differ (see `models/resnet.py`). `in_hw`, `stride` and
+    `role` say what a measured latency table needs to rebuild the layer.
     """
 
     name: str
@@ -31,6 +36,9 @@ class ConvTerm:
     out_ref: WidthRef
     kernel: int
     out_hw: tuple[int, int]
+    in_hw: tuple[int, int]
+    role: Role
+    stride: int = 1
     gate: tuple[int, int] | None = None
     conditional: bool = False
     batchnorm: bool = True
@@ -61,15 +69,18 @@ def cost_terms(
     family = get_family(model)
     kernel, stride, after_pool = stem_geometry(family, input_size)
     stem_hw = tuple(conv_out(s, kernel, stride, kernel // 2) for s in input_size)
-    terms = [ConvTerm("stem", ("const", in_channels), ("conv", 0), kernel, stem_hw)]
+    terms = [
+        ConvTerm("stem", ("const", in_channels), ("conv", 0), kernel, stem_hw, input_size, "stem", stride)
+    ]
     hw, block_in = after_pool, ("conv", 0)
+    last = len(family.block_kernels) - 1
     for stage, depth in enumerate(family.stage_depths):
         for block in range(depth):
             stride = family.stage_strides[stage] if block == 0 else 1
-            prev = block_in
+            prev, block_hw = block_in, hw
             for position, k in enumerate(family.block_kernels):
-                if position == family.stride_conv:
-                    hw = tuple(conv_out(s, k, stride, k // 2) for s in hw)
+                in_hw, conv_stride = hw, stride if position == family.stride_conv else 1
+                hw = tuple(conv_out(s, k, conv_stride, k // 2) for s in hw)
                 index = family.conv_index(stage, block, position)
                 terms.append(
                     ConvTerm(
@@ -78,6 +89,9 @@ def cost_terms(
                         ("conv", index),
                         k,
                         hw,
+                        in_hw,
+                        "last" if position == last else "inner",
+                        conv_stride,
                         gate=(stage, block),
                     )
                 )
@@ -89,13 +103,18 @@ def cost_terms(
                     prev,
                     1,
                     hw,
+                    block_hw,
+                    "shortcut",
+                    stride,
                     gate=(stage, block),
                     conditional=not family.source_has_projection(stage, block),
                 )
             )
             block_in = prev
         block_in = ("stage", stage)
-    terms.append(ConvTerm("fc", block_in, ("const", num_classes), 1, (1, 1), batchnorm=False))
+    terms.append(
+        ConvTerm("fc", block_in, ("const", num_classes), 1, (1, 1), hw, "classifier", batchnorm=False)
+    )
     return tuple(terms)
 
 

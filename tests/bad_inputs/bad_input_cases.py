@@ -405,6 +405,38 @@ CASES: list[Case] = [
         ("--skip-data-check needs --dry-run",),
         argv=(*RUN, "--skip-data-check"),
     ),
+    config("latency-table-missing", "latency: {table: nowhere.json}\n", ("latency.table", "no such file")),
+    config(
+        "latency-table-not-a-table",
+        "latency: {table: arch.json}\n",
+        ("latency.table", "not a latency table"),
+        files=("arch_too_wide",),
+    ),
+    config("latency-device-unknown", "latency: {device: tpu}\n", ("latency.device", "'cuda'")),
+    config("latency-threads-cpu-clock", "latency: {threads: 2}\n", ("latency.threads", "needs clock: wall")),
+    config("latency-batch-zero", "latency: {batch: 0}\n", ("latency.batch",)),
+    Case(
+        "latency-table-unknown-device",
+        ("latency-table", "cifar_resnet20", "--out", "lut.json", "--device", "tpu"),
+        ("--device tpu: allowed cpu, cuda",),
+    ),
+    Case(
+        "latency-table-out-folder-missing",
+        ("latency-table", "cifar_resnet20", "--out", "no/such/lut.json"),
+        ("--out no/such/lut.json: no such folder",),
+    ),
+    Case(
+        "latency-table-out-not-a-table",
+        ("latency-table", "cifar_resnet20", "--out", "arch.json"),
+        ("exists and is not a latency table",),
+        files=("arch_too_wide",),
+    ),
+    Case(
+        "latency-table-cpu-clock-threads",
+        ("latency-table", "cifar_resnet20", "--out", "lut.json", "--threads", "2"),
+        ("--threads 2: needs --clock wall",),
+    ),
+    Case("flops-clock-unknown", ("flops", "cifar_resnet20", "--latency", "--clock", "gpu"), ("--clock gpu",)),
     Case("flops-num-classes-zero", ("flops", "cifar_resnet20", "--num-classes", "0"), ("--num-classes 0",)),
     Case(
         "flops-in-channels-negative",

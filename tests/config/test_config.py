@@ -98,7 +98,7 @@ def test_yaml_reads_exponent_floats_and_rejects_duplicate_keys(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("serch: {}\n", "unknown key 'serch' at top level; allowed: baselines, data, model"),
+        ("serch: {}\n", "unknown key 'serch' at top level; allowed: baselines, data, latency, model"),
         ("search: {target_ratio: 1.5}\n", "search.target_ratio = 1.5: must be in (0, 1]"),
         ("search: {num_selected: 1}\n", "search.num_selected = 1: must be >= 2"),
         ("search: {tau_min: 20}\n", "search.tau_min = 20.0: must be <= tau_max (5)"),

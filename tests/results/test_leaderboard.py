@@ -144,3 +144,21 @@ def test_hypervolume_is_the_area_the_front_dominates_up_to_the_reference() -> No
     assert hypervolume(ratios[:1], top1[:1], (1.0, 88.0)) == pytest.approx(1.0)
     assert hypervolume(ratios, top1, (0.4, 88.0)) == 0.0
     assert list(dominated_by(ratios, top1, ratios[:2], top1[:2])) == [False, False, True, False]
+
+
+def test_latency_buckets_by_the_tables_ratio_and_sorts_by_measured_time(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    timed = [
+        ("fast", 0.42, 1.0, 88.0),
+        ("slow", 0.47, 3.0, 89.0),
+        ("mid", 0.45, 2.0, 90.0),
+        ("big", 0.81, 4.0, 91.0),
+    ]
+    for trial, ratio, ms, top1 in timed:  # one FLOP ratio (keep 0.7): one FLOP bucket
+        store.append(record(trial, "tas", 0.7, top1, latency_ratio=ratio, measured_latency_ms=ms))
+    store.append(record("old", "tas", 0.7, 92.0))  # written before the latency columns: left out
+    (board,) = build_leaderboards(store.read(), cost="latency", sort="latency")
+    assert list(board.rows["trial_id"]) == ["big", "fast", "mid", "slow"]
+    assert list(board.rows["bucket"]) == [80, 40, 40, 40]
+    (flops,) = build_leaderboards(store.read())
+    assert len(set(flops.rows["bucket"])) == 1 and len(flops.rows) == 5  # every row has a FLOP ratio
