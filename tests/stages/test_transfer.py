@@ -4,6 +4,7 @@ import random
 
 import pytest
 import torch
+from networks import identity_additions, randomised
 from torch import nn
 
 from baselines.fixed_ratio import uniform_spec
@@ -13,32 +14,6 @@ from tasray.engine.settings import search_space
 from tasray.models.factory import build_network
 from tasray.spec.arch import ArchSpec
 from tasray.stages.transfer import L1Norm, RandomChannels, conv_layers, inherit_weights, select_channels
-
-
-def randomised(net: nn.Module) -> nn.Module:
-    """`net` with random BatchNorm affine and statistics, so no two channels score alike."""
-    generator = torch.Generator().manual_seed(3)
-    for module in net.modules():
-        if isinstance(module, nn.BatchNorm2d):
-            for tensor in (module.weight, module.bias, module.running_mean):
-                tensor.data = torch.randn(tensor.shape, generator=generator)
-            module.running_var.data = torch.rand(module.running_var.shape, generator=generator) + 0.5
-    return net.eval()
-
-
-def identity_additions(net: nn.Module) -> list[tuple[int, int]]:
-    """(conv index of a block's input, conv index of its output) for every block of `net` whose
-    shortcut is the identity, read from the built modules."""
-    spec, family = net.spec, net.spec.family
-    last, pairs, source = len(family.block_kernels) - 1, [], 0
-    for stage, blocks in enumerate(net.stages):
-        for block, module in enumerate(blocks):
-            out = family.conv_index(stage, block, last)
-            if isinstance(module.shortcut, nn.Identity):
-                pairs.append((source, out))
-            source = out
-    assert len(pairs) <= sum(spec.depths)
-    return pairs
 
 
 @pytest.mark.parametrize("model", ["cifar_resnet20", "cifar_resnet164", "resnet18", "resnet50"])
