@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from tasray import __version__
-from tasray.config import Experiment, dataset_geometry, teacher_key, trial_key
+from tasray.config import Experiment, dataset_geometry, setup_key, teacher_key, trial_key
 from tasray.costs import Cost, CostSetup, create_cost
 from tasray.data.card import data_card
 from tasray.engine.jobs import TrainJob, dataset
@@ -200,7 +200,7 @@ def retrain_and_record(
         trial_id=plan.trial_id,
         method=plan.method,
         transfer=plan.transfer,
-        data_set=exp.data.name,
+        data_set=exp.data.data_set,
         seed=exp.seed,
         top1=trained.top1,
         top5=trained.top5,
@@ -218,6 +218,7 @@ def retrain_and_record(
         host=socket.gethostname(),
         tasray_version=__version__,
         config_hash=trial_key(exp, plan.method, plan.baseline_index),
+        setup_hash=setup_key(exp, plan.method, plan.baseline_index),
     )
 
 

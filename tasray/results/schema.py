@@ -24,7 +24,7 @@ from tasray.methods.registry import METHODS
 from tasray.spec.arch import ArchSpec
 from tasray.tas.cost_loss import in_band as ratio_in_band
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 UNPRUNED = "unpruned"  # the method of a row that holds the unpruned network
 TRANSFERS = ("scratch", "init", "kd")
 HISTORY_KEYS = (
@@ -91,6 +91,7 @@ SCHEMA = pa.schema(
         pa.field("host", pa.string()),
         pa.field("tasray_version", pa.string()),
         pa.field("config_hash", pa.string()),
+        pa.field("setup_hash", pa.string()),
     ],
     metadata={"tasray.schema_version": str(SCHEMA_VERSION)},
 )
@@ -108,7 +109,7 @@ class TrialRecord:
     trial_id: str  # unique within the experiment; names the trial's file
     method: str  # one of METHODS
     transfer: str  # how the pruned net was trained: one of TRANSFERS
-    data_set: str  # e.g. cifar10, cifar100, imagenet
+    data_set: str  # e.g. cifar10, cifar100, imagenet; an npz file's data.label (default its stem)
     model: str  # source (unpruned) model, e.g. cifar_resnet56
     seed: int  # random seed of the trial
     flops: int  # MACs of the final network for one image (paper's "FLOPs")
@@ -133,6 +134,7 @@ class TrialRecord:
     host: str | None = None  # machine that ran the trial
     tasray_version: str | None = None  # tasray.__version__ of the writer
     config_hash: str | None = None  # content hash of the trial's resolved config
+    setup_hash: str | None = None  # the same without the seed: one per configuration; null before v4
 
     def __post_init__(self) -> None:
         for name in ("experiment_id", "trial_id"):
