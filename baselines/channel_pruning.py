@@ -84,7 +84,7 @@ def prune(context: MethodContext, criterion: Criterion, allocation: str) -> Meth
 
 
 def describe(config: ChannelPruningConfig, criterion: Criterion, allocation: str) -> str:
-    return f"{criterion.reference}, {allocation} allocation, R = {config.target_ratio:g}"
+    return f"{criterion.reference}, {allocation}, R = {config.target_ratio:g}"
 
 
 for _criterion in CRITERIA.values():

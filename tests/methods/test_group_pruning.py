@@ -13,7 +13,8 @@ from tasray.methods.criteria import CRITERIA
 from tasray.methods.group_pruning import prune_plan, prune_to_target
 from tasray.models.factory import build_network
 from tasray.spec.arch import ArchSpec
-from tasray.stages.transfer import inherit_weights
+from tasray.spec.topology import residual_streams
+from tasray.stages.transfer import conv_layers, inherit_weights
 
 FLOPS = FlopsCost()
 
@@ -88,3 +89,19 @@ def test_the_random_criterion_follows_its_seed() -> None:
     teacher, importance = teacher_of("cifar_resnet20", 8), CRITERIA["random"].importance()
     picks = [prune_plan(teacher, importance, 0.5, global_pruning=True, seed=s) for s in (0, 0, 1)]
     assert picks[0] == picks[1] and picks[0].kept_channels != picks[2].kept_channels
+
+
+@pytest.mark.parametrize("model", ["cifar_resnet56", "cifar_resnet164", "resnet18", "resnet50"])
+def test_torch_prunings_groups_of_the_teacher_are_its_residual_streams(model) -> None:
+    teacher = build_network(ArchSpec.full(model, 10, 3, (32, 32))).eval()
+    graph = tp.DependencyGraph().build_dependency(teacher, example_inputs=torch.zeros(1, 3, 32, 32))
+    index = {conv: key[1] for key, conv, _, _ in conv_layers(teacher) if key[0] == "conv"}
+    groups = set()
+    for group in graph.get_all_groups(ignored_layers=[teacher.fc], root_module_types=[torch.nn.Conv2d]):
+        convs = {
+            index[d.target.module]
+            for d, _ in group
+            if d.target.module in index and graph.is_out_channel_pruning_fn(d.handler)
+        }
+        groups.add(frozenset(convs))
+    assert groups == {frozenset(stream) for stream in residual_streams(teacher.spec)}
