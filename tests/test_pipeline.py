@@ -3,10 +3,12 @@
 from dataclasses import replace
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 import torch
+from sklearn.datasets import load_digits
 
 from tasray.cli import main
 from tasray.config import CONFIG_FILE, load_experiment, save_resolved, teacher_key
@@ -29,6 +31,7 @@ from tasray.errors import TasrayError
 from tasray.io.export import load_card
 from tasray.models.resnet import PrunedResNet
 from tasray.results import ResultsStore, read_results
+from tasray.results.leaderboard import build_leaderboards
 from tasray.stages.search import SearchResult
 from tasray.stages.transfer import L1Norm, select_channels
 
@@ -90,9 +93,7 @@ def test_a_damaged_cached_search_is_named_not_a_traceback(tmp_path) -> None:
     assert cache.load("k") == SearchResult(spec, [], 1.0, 0, True)
     file = tmp_path / SEARCHES / "k" / "search.pt"
     file.write_bytes(file.read_bytes()[:100])
-    with pytest.raises(
-        TasrayError, match=f"cached search {file} is damaged .*delete it to run the search"
-    ):
+    with pytest.raises(TasrayError, match=f"cached search {file} is damaged .*delete it to run the search"):
         cache.load("k")
 
 
@@ -148,9 +149,9 @@ def test_init_transfer_keeps_the_teachers_l1_largest_filters_for_every_method(tm
     half = replace(spec, widths=tuple(max(1, w // 2) for w in spec.widths))
     job = retrain_job(TrialPlan("tas-0", "tas", exp), half, teacher, None)
     assert job.kept_channels == select_channels(model, half, L1Norm())
-    stem = model.stem[0].weight.abs().sum(dim=(1, 2, 3))
-    assert job.kept_channels[0] == sorted(stem.topk(half.widths[0]).indices.tolist())
-    assert job.kept_channels[0] != list(range(half.widths[0]))  # a random teacher's first filters lose
+    inner = model.stages[0][0].branch[0].weight.abs().sum(dim=(1, 2, 3))
+    assert job.kept_channels[1] == sorted(inner.topk(half.widths[1]).indices.tolist())
+    assert job.kept_channels[1] != list(range(half.widths[1]))  # a random teacher's first filters lose
 
 
 def test_the_data_card_is_saved_where_the_data_can_be_read(tmp_path) -> None:
@@ -160,3 +161,42 @@ def test_the_data_card_is_saved_where_the_data_can_be_read(tmp_path) -> None:
     gone = exp.with_values({"data.name": "npz", "data.root": str(tmp_path / "gone.npz")})
     save_data_card(gone, str(tmp_path / "elsewhere"))  # a node without the data: no card, no error
     assert not (tmp_path / "elsewhere").exists()
+
+
+def write_npz(path, size: int, images: int = 240) -> None:
+    """A small npz data set of `size`×`size` grey digits (scikit-learn's, scaled and resized)."""
+    digits = load_digits()
+    x = torch.nn.functional.interpolate(torch.tensor(digits.images[:images, None] * 15.0), size=(size, size))
+    x = x.round().clamp(0, 255).to(torch.uint8)[:, 0].numpy()
+    y = digits.target[:images]
+    half = images // 2
+    np.savez(path, x_train=x[:half], y_train=y[:half], x_test=x[half:], y_test=y[half:])
+
+
+def test_two_npz_data_sets_in_one_store_are_two_leaderboards(tmp_path) -> None:
+    """Rows carry the npz data set's label (the file's stem by default), and the leaderboard never
+    ranks two data sets together, even of one image shape and with equal trial ids."""
+    write_npz(tmp_path / "mnist-like.npz", 8)
+    write_npz(tmp_path / "shifted.npz", 8, images=300)
+    store = ResultsStore(tmp_path / "results")
+    for name, root, label in (("run-a", "mnist-like.npz", "null"), ("run-b", "shifted.npz", "digits-b")):
+        exp = load_experiment(
+            "experiments/quickstart.yaml",
+            [
+                *SMALL,
+                "teacher.epochs=1",
+                "retrain.epochs=1",
+                f"name={name}",
+                f"storage_path={tmp_path / 'results'}",
+                "data.name=npz",
+                f"data.root={tmp_path / root}",
+                f"data.label={label}",
+            ],
+        )
+        runner = LocalRunner(progress=False)
+        store.append(run_trial(baseline_plans(exp)[0], get_teacher(exp, runner), runner))
+    rows = read_results(tmp_path / "results").to_pylist()
+    assert sorted(r["data_set"] for r in rows) == ["digits-b", "mnist-like"]
+    boards = build_leaderboards(read_results(tmp_path / "results"))
+    assert [b.title for b in boards] == ["digits-b · cifar_resnet20", "mnist-like · cifar_resnet20"]
+    assert [b.rows["trial_id"].tolist() for b in boards] == [["fixed_ratio-0-kd"]] * 2

@@ -38,6 +38,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format", default="table", dest="fmt", help=f"output format: {', '.join(FORMATS)} (default table)"
     )
+    parser.add_argument(
+        "--per-seed",
+        action="store_true",
+        help="one row per seed, instead of one per configuration with the mean ± std over its seeds",
+    )
+    parser.add_argument(
+        "--published",
+        action="store_true",
+        help="also show the paper's published rows of each data set and model (unranked)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -54,6 +64,14 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"No results under {args.path} yet (run `tasray run EXPERIMENT.yaml`).")
         return 0
     print_leaderboard(
-        table, console, args.fmt, data_set=args.data_set, model=args.model, sort=args.sort, cost=args.cost
+        table,
+        console,
+        args.fmt,
+        data_set=args.data_set,
+        model=args.model,
+        sort=args.sort,
+        cost=args.cost,
+        per_seed=args.per_seed,
+        published=args.published,
     )
     return 0

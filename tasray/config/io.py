@@ -23,7 +23,7 @@ from tasray.io import storage
 CONFIG_FILE = "_config.yaml"
 """The resolved experiment, beside its rows (readers of the store skip names starting with "_")."""
 # Data fields that change how data is fetched or evaluated, not the weights a teacher learns.
-NOT_TEACHER_INPUTS = {"download", "loader_workers", "eval_batch_size"}
+NOT_TEACHER_INPUTS = {"download", "loader_workers", "eval_batch_size", "label"}
 # Bounds that keep parsing fast whatever the input: experiment files are a few kilobytes.
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 32
@@ -214,6 +214,8 @@ def _result_inputs(exp: Experiment) -> dict[str, Any]:
     data["data"] = _data_inputs(exp)
     if exp.search.cost in MEASURED_COSTS:  # otherwise latency only adds measured columns to a row
         data["latency"] = exp.latency.model_dump(mode="json")
+    if exp.data.label is not None:  # the row's data_set; unset, it is the file's stem (root is hashed)
+        data["data"]["label"] = exp.data.label
     return data
 
 
@@ -229,8 +231,19 @@ def trial_key(exp: Experiment, method: str, baseline_index: int | None = None) -
         method: the registered method name, e.g. ``tas`` or ``fixed_ratio``.
         baseline_index: position of the trial's entry in ``exp.baselines``, None for TAS.
     """
-    baseline = None if baseline_index is None else exp.baselines[baseline_index].model_dump(mode="json")
-    return config_hash(_result_inputs(exp), method, baseline)
+    return config_hash(_result_inputs(exp), method, _baseline_entry(exp, baseline_index))
+
+
+def setup_key(exp: Experiment, method: str, baseline_index: int | None = None) -> str:
+    """The trial key without the seed (a row's ``setup_hash``): rows of one configuration over
+    several seeds share it, and the leaderboard shows their mean ± std."""
+    inputs = _result_inputs(exp)
+    del inputs["seed"]
+    return config_hash(inputs, method, _baseline_entry(exp, baseline_index))
+
+
+def _baseline_entry(exp: Experiment, baseline_index: int | None) -> dict[str, Any] | None:
+    return None if baseline_index is None else exp.baselines[baseline_index].model_dump(mode="json")
 
 
 def sweep_key(exp: Experiment) -> str:

@@ -6,6 +6,8 @@ is an error instead of a silently ignored setting.
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -35,6 +37,8 @@ DATA_ROOTS = {
 DEFAULT_WIDTH_MULTIPLE = 1
 """Channel granularity of pruned widths (see bench/latency.py for the measurements behind it)."""
 IMAGE_FOLDER_LOADER_WORKERS = 8
+LABEL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+"""An npz data set's label: it names leaderboards, report sections and figure files."""
 """Default loader workers for data decoded from files (ImageNet JPEGs); in-memory sets use 0."""
 
 
@@ -78,6 +82,8 @@ class DataConfig(Section):
             8 for ImageNet folders.
         image_size: side of the square crops of ImageNet folders (training and evaluation);
             unset: 224, the paper's. The other data sets keep their images' own size.
+        label: the name of an npz data set in results rows, leaderboards and reports (letters,
+            digits, ``_ - .``); unset: the file's stem, e.g. ``cifar10-subset``.
     """
 
     name: Literal["digits", "cifar10", "cifar100", "imagenet", "npz"] = "digits"
@@ -88,6 +94,14 @@ class DataConfig(Section):
     eval_batch_size: int = Field(512, gt=0)
     loader_workers: int | None = Field(None, ge=0)
     image_size: int | None = Field(None, gt=0)
+    label: str | None = None
+
+    @property
+    def data_set(self) -> str:
+        """The data set's name in results: the npz label (default: the file's stem), else `name`."""
+        if self.name != "npz":
+            return self.name
+        return self.label or PurePath(self.root or "").stem
 
     @model_validator(mode="after")
     def _default_loader_workers(self) -> DataConfig:
@@ -99,6 +113,14 @@ class DataConfig(Section):
     def _root_when_needed(self) -> DataConfig:
         if self.name in DATA_ROOTS and not self.root:
             raise field_error("root", self.root, f"required for data {self.name!r}; {root_fix(self.name)}")
+        return self
+
+    @model_validator(mode="after")
+    def _label_for_npz(self) -> DataConfig:
+        if self.label is not None and self.name != "npz":
+            raise field_error("label", self.label, "names npz data sets only; leave it unset")
+        if self.label is not None and not LABEL_PATTERN.fullmatch(self.label):
+            raise field_error("label", self.label, "use letters, digits, '_', '-' and '.'")
         return self
 
     @model_validator(mode="after")

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from tasray import __version__
-from tasray.config import Experiment, dataset_geometry, teacher_key, trial_key
+from tasray.config import Experiment, dataset_geometry, setup_key, teacher_key, trial_key
 from tasray.costs import Cost, CostSetup, create_cost
 from tasray.costs.latency import TABLE_OPTION
 from tasray.data.card import data_card
@@ -203,7 +203,7 @@ def retrain_and_record(
         trial_id=plan.trial_id,
         method=plan.method,
         transfer=plan.transfer,
-        data_set=exp.data.name,
+        data_set=exp.data.data_set,
         seed=exp.seed,
         top1=trained.top1,
         top5=trained.top5,
@@ -222,6 +222,7 @@ def retrain_and_record(
         tasray_version=__version__,
         config_hash=trial_key(exp, plan.method, plan.baseline_index),
         **latency_columns(exp, found.spec),
+        setup_hash=setup_key(exp, plan.method, plan.baseline_index),
     )
 
 

@@ -22,7 +22,12 @@ from typing import Any
 
 from tasray.registry import Registry
 
-BUILTIN_MODULES = ("tasray.methods.tas", "baselines.fixed_ratio", "baselines.random_search")
+BUILTIN_MODULES = (
+    "tasray.methods.tas",
+    "baselines.fixed_ratio",
+    "baselines.random_search",
+    "baselines.channel_pruning",
+)
 ENTRY_POINT_GROUP = "tasray.methods"
 
 

@@ -1,4 +1,8 @@
-"""A teacher checkpoint, read and matched key by key and shape by shape against the model."""
+"""A teacher checkpoint, read and matched key by key and shape by shape against the model.
+
+A torchvision ResNet state_dict (``torchvision.models.resnet50().state_dict()``, e.g. its ImageNet
+weights) is recognised by its keys and renamed to tasray's (`tasray.models.torchvision_keys`).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,14 @@ import torch
 from torch import nn
 
 from tasray.errors import TasrayError
+from tasray.models.torchvision_keys import from_torchvision, is_torchvision_resnet
 
 
 def read_state_dict(path: str | Path, model: nn.Module, what: str) -> dict[str, torch.Tensor]:
     """The state_dict at `path`, checked against `model`'s keys and shapes.
 
     Args:
-        path: a file written by ``torch.save(model.state_dict(), path)``.
+        path: a file written by ``torch.save(model.state_dict(), path)``, by tasray or torchvision.
         model: the network it must fit.
         what: how the file is named in errors, e.g. ``teacher.checkpoint (cifar_resnet20)``.
 
@@ -27,6 +32,8 @@ def read_state_dict(path: str | Path, model: nn.Module, what: str) -> dict[str, 
         raise TasrayError(f"{what} {path}: not a readable PyTorch file ({first_line(err)})") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise TasrayError(f"{what} {path}: holds a {type(state).__name__}, not a state_dict of tensors")
+    if is_torchvision_resnet(state):
+        state = from_torchvision(state)
     expected = model.state_dict()
     missing = [key for key in expected if key not in state]
     unexpected = [key for key in state if key not in expected]

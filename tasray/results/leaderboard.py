@@ -1,15 +1,18 @@
-"""The leaderboard: results rows grouped per (data set, model), like Table 3 of the paper.
+"""The leaderboard: results rows grouped per data set and model, like Table 3 of the paper.
 
-Accuracy only compares fairly between nets of similar cost, so rows are grouped into cost-ratio
-buckets (10 points wide, of the cost chosen by name, FLOPs by default) and sorted inside each
-bucket; the best row of each bucket is flagged, and so is every row on the accuracy-vs-cost Pareto
-front of its (data set, model).
+Rows of different data sets, input shapes or class counts are never ranked together
+(`tasray.results.groups`). Seeds of one configuration are one row, their mean ± std
+(`tasray.results.seeds`), unless every seed is asked for. Accuracy only compares fairly between
+nets of similar cost, so rows are grouped into cost-ratio buckets (10 points wide, of the cost
+chosen by name, FLOPs by default) and sorted inside each bucket; the best row of each bucket is
+flagged, and so is every row on the accuracy-vs-cost Pareto front of its group. The paper's
+published rows of the same data set and model can ride along, unranked.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,6 +20,9 @@ import pyarrow as pa
 
 from tasray.costs import COSTS
 from tasray.errors import TasrayError
+from tasray.results.groups import comparable_groups
+from tasray.results.published import published_for
+from tasray.results.seeds import mean_over_seeds, seed_rows
 
 BUCKET_POINTS = 10  # width of a cost-ratio bucket, in percent of the unpruned network's cost
 # --sort name -> (column, ascending): better first for every key.
@@ -28,23 +34,29 @@ SORT_KEYS = {
     "method": ("method", True),
     "latency": ("measured_latency_ms", True),
 }
+
+
 @dataclass(frozen=True)
 class Leaderboard:
-    """The ranked rows of one (data set, model).
+    """The ranked rows of one data set, model and geometry.
 
-    `rows` holds the results columns plus ``bucket`` (lower edge of the cost-ratio bucket, in
-    percent), ``pareto`` and ``best`` (the top row of its bucket), in display order; `cost` names
-    the cost of the buckets.
+    `rows` holds the results columns (means over seeds, with ``seeds`` and ``top1_std``) plus
+    ``bucket`` (lower edge of the cost-ratio bucket, in percent), ``ratio`` (the cost ratio the
+    buckets use), ``pareto`` and ``best`` (the top row of its bucket), in display order; `cost`
+    names the cost of the buckets; `published` holds the paper's rows of this data set and model
+    (empty unless asked for).
     """
 
     data_set: str
     model: str
     rows: pd.DataFrame
     cost: str = "flops"
+    title: str = ""
+    published: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    @property
-    def title(self) -> str:
-        return f"{self.data_set} · {self.model}"
+    def __post_init__(self) -> None:
+        if not self.title:
+            object.__setattr__(self, "title", f"{self.data_set} · {self.model}")
 
 
 def check_choice(value: str, allowed: list[str] | tuple[str, ...], what: str) -> str:
@@ -61,10 +73,17 @@ def build_leaderboards(
     model: str | None = None,
     sort: str = "top1",
     cost: str = "flops",
+    per_seed: bool = False,
+    published: bool = False,
 ) -> list[Leaderboard]:
-    """One `Leaderboard` per (data set, model) of `table`, optionally filtered to one of each;
-    rows are bucketed by their ratio under `cost` (a registered cost's name); rows without one
-    (written before that cost's column existed) are left out."""
+    """One `Leaderboard` per data set, model and geometry of `table`, optionally filtered to one
+    data set and model; rows are bucketed by their ratio under `cost` (a registered cost's name); rows
+    without one (written before that cost's column existed) are left out.
+
+    Args:
+        per_seed: one row per seed instead of one per configuration (mean ± std over its seeds).
+        published: add the paper's rows of each data set and model (`Leaderboard.published`).
+    """
     column, ascending = SORT_KEYS[check_choice(sort, list(SORT_KEYS), "sort column")]
     ratio_column = COSTS.get(check_choice(cost, COSTS.names(), "cost")).ratio_column
     frame = table.to_pandas()
@@ -80,16 +99,21 @@ def build_leaderboards(
             if frame.empty:
                 raise TasrayError(f"no results for {label} {value!r}; present: {', '.join(present)}")
     boards = []
-    for (set_name, model_name), group in frame.groupby(["data_set", "model"], sort=True):
-        boards.append(Leaderboard(set_name, model_name, rank(group, column, ascending, ratio_column), cost))
+    for title, group in comparable_groups(frame):
+        set_name, model_name = group["data_set"].iloc[0], group["model"].iloc[0]
+        rows = seed_rows(group) if per_seed else mean_over_seeds(group)
+        paper = published_for(set_name, model_name).to_pandas() if published else pd.DataFrame()
+        ranked = rank(rows, column, ascending, ratio_column)
+        boards.append(Leaderboard(set_name, model_name, ranked, cost, title, paper))
     return boards
 
 
 def rank(group: pd.DataFrame, column: str, ascending: bool, ratio_column: str = "flop_ratio") -> pd.DataFrame:
     """`group` with bucket/pareto/best flags, costliest bucket first, sorted inside buckets."""
     rows = group.copy()
-    rows["bucket"] = [flop_bucket(ratio) for ratio in rows[ratio_column]]
-    rows["pareto"] = pareto_mask(rows[ratio_column].to_numpy(), rows["top1"].to_numpy())
+    rows["ratio"] = rows[ratio_column]
+    rows["bucket"] = [flop_bucket(ratio) for ratio in rows["ratio"]]
+    rows["pareto"] = pareto_mask(rows["ratio"].to_numpy(), rows["top1"].to_numpy())
     rows = rows.sort_values(
         ["bucket", column, "top1", "flops", "trial_id"],
         ascending=[False, ascending, False, True, True],

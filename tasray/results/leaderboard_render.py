@@ -1,7 +1,9 @@
 """Leaderboards as a rich terminal table, a Markdown table, or CSV.
 
-All three show the same columns, defined once in `DISPLAY_COLUMNS`. FLOPs are MACs written like the
-paper ("2.24E7"); "pruned" is the paper's prune ratio, the share of the unpruned FLOPs removed.
+All three show the same columns, defined once in `display_columns`. FLOPs are MACs written like
+the paper ("2.24E7"); top-1 is a mean ± std over the seeds of a configuration; R is the row's
+target and "ratio" its cost relative to the unpruned network, under the leaderboard's cost. The
+paper's published rows, when asked for, follow the measured ones, unranked.
 """
 
 from __future__ import annotations
@@ -39,10 +41,23 @@ def format_percent(value: float | None, digits: int = 2) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}%"
 
 
+def format_top1(row: pd.Series) -> str:
+    """Top-1, with ± the standard deviation over seeds when there are several."""
+    spread = row.get("top1_std")
+    if spread is None or pd.isna(spread):
+        return format_percent(row["top1"])
+    return f"{row['top1']:.2f} ± {spread:.2f}%"
+
+
+def format_number(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}"
+
+
 BEST_MARK, PARETO_MARK, OUT_OF_BAND_MARK = "★", "◆", "⚠"
+PUBLISHED = "published"
 LEGEND = (
     f"{BEST_MARK} best top-1 of its cost bucket · {PARETO_MARK} Pareto-optimal · "
-    f"{OUT_OF_BAND_MARK} cost outside (1 ± t)·R"
+    f"{OUT_OF_BAND_MARK} cost outside (1 ± t)·R · top-1: mean ± std over the seeds"
 )
 
 
@@ -62,21 +77,72 @@ def _latency(row: pd.Series) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.3g}"
 
 
-# (header, cell text, right-aligned)
-DISPLAY_COLUMNS: list[tuple[str, Callable[[pd.Series], str], bool]] = [
-    ("kept", lambda r: bucket_label(r["bucket"]), False),
-    ("method", lambda r: method_label(r["method"]), False),
-    ("transfer", lambda r: r["transfer"], False),
-    ("top-1", lambda r: format_percent(r["top1"]), True),
-    ("drop", lambda r: format_percent(r["accuracy_drop"]), True),
-    ("FLOPs", lambda r: format_flops(r["flops"]), True),
-    ("pruned", lambda r: format_percent(100 * r["prune_ratio"], 1), True),
-    ("params", lambda r: f"{r['params'] / 1e6:.3f}M", True),
-    ("ms", lambda r: _latency(r), True),
-    ("", _marks, False),
-    ("trial", lambda r: r["trial_id"], False),
-]
-TOP1_INDEX = [header for header, _, _ in DISPLAY_COLUMNS].index("top-1")
+def _target(row: pd.Series, cost: str) -> str:
+    """R, naming its cost when that is not the leaderboard's."""
+    text = format_number(row["target_ratio"], 2)
+    own = row.get("cost")
+    return f"{text} {own}" if text != "–" and isinstance(own, str) and own != cost else text
+
+
+Column = tuple[str, Callable[[pd.Series], str], bool]  # (header, cell text, right-aligned)
+
+
+def display_columns(board: Leaderboard) -> list[Column]:
+    """The columns of `board`; an experiment column only where trial ids repeat across runs."""
+    columns: list[Column] = [
+        ("kept", lambda r: PUBLISHED if r["bucket"] is None else bucket_label(r["bucket"]), False),
+        ("method", lambda r: method_label(r["method"]), False),
+        ("transfer", lambda r: r["transfer"], False),
+        ("seeds", lambda r: "–" if pd.isna(r["seeds"]) else str(int(r["seeds"])), True),
+        ("top-1", format_top1, True),
+        ("drop", lambda r: format_percent(r["accuracy_drop"]), True),
+        ("R", lambda r: _target(r, board.cost), True),
+        ("ratio", lambda r: format_number(r["ratio"]), True),
+        ("FLOPs", lambda r: format_flops(r["flops"]), True),
+        ("params", lambda r: "–" if pd.isna(r["params"]) else f"{r['params'] / 1e6:.3f}M", True),
+        ("ms", _latency, True),
+        ("", _marks, False),
+    ]
+    if board.rows["trial_id"].duplicated().any():
+        columns.append(("experiment", lambda r: r["experiment_id"], False))
+    return [*columns, ("trial", lambda r: r["trial_id"], False)]
+
+
+def published_rows(board: Leaderboard) -> pd.DataFrame:
+    """The paper's rows of `board`'s data set and model in the columns the cells read; never
+    ranked, starred or on a front."""
+    paper = board.published
+    if paper.empty:
+        return pd.DataFrame()
+    return pd.DataFrame(
+        {
+            "bucket": None,
+            "method": paper["label"],
+            "transfer": "–",
+            "seeds": float("nan"),
+            "top1": paper["top1"],
+            "accuracy_drop": paper["top1_drop"],
+            "target_ratio": float("nan"),
+            "cost": None,
+            "ratio": paper["flop_ratio"] if board.cost == "flops" else float("nan"),
+            "flops": paper["flops"],
+            "params": float("nan"),
+            "measured_latency_ms": float("nan"),
+            "best": False,
+            "pareto": False,
+            "in_band": None,
+            "experiment_id": PUBLISHED,
+            "trial_id": "paper, Table " + paper["table"].astype(str),
+        }
+    )
+
+
+def shown_rows(board: Leaderboard) -> pd.DataFrame:
+    """The measured rows of `board`, then its published ones."""
+    paper = published_rows(board)
+    return board.rows if paper.empty else pd.concat([board.rows, paper], ignore_index=True)
+
+
 # Raw values for CSV: machine-readable, no formatting.
 CSV_COLUMNS = (
     "data_set",
@@ -84,9 +150,14 @@ CSV_COLUMNS = (
     "bucket",
     "method",
     "transfer",
+    "seeds",
     "top1",
+    "top1_std",
     "top5",
     "accuracy_drop",
+    "target_ratio",
+    "cost",
+    "ratio",
     "flops",
     "flop_ratio",
     "prune_ratio",
@@ -113,18 +184,20 @@ def rich_table(board: Leaderboard) -> Table:
         collapse_padding=True,
         pad_edge=False,
     )
-    for header, _, right in DISPLAY_COLUMNS:
-        # on a narrow terminal only the trial id folds; everything else stays on one line
+    columns = display_columns(board)
+    for header, _, right in columns:
+        # on a narrow terminal only the ids fold; everything else stays on one line
+        folds = header in ("trial", "experiment")
         table.add_column(
             header,
             justify="right" if right else "left",
-            no_wrap=header != "trial",
+            no_wrap=not folds,
             overflow="fold",
-            min_width=8 if header == "trial" else None,
+            min_width=8 if folds else None,
         )
     previous = None
-    for _, row in board.rows.iterrows():
-        cells = [cell(row) for _, cell, _ in DISPLAY_COLUMNS]
+    for _, row in shown_rows(board).iterrows():
+        cells = [cell(row) for _, cell, _ in columns]
         if row["bucket"] == previous:
             cells[0] = ""  # the bucket label heads its group, as depth does in the paper
         elif previous is not None:
@@ -142,9 +215,13 @@ def render_leaderboard(
     model: str | None = None,
     sort: str = "top1",
     cost: str = "flops",
+    per_seed: bool = False,
+    published: bool = False,
 ) -> None:
     """Print the leaderboards of `table` (e.g. one run's rows) to `console` as rich tables."""
-    boards = build_leaderboards(table, data_set=data_set, model=model, sort=sort, cost=cost)
+    boards = build_leaderboards(
+        table, data_set=data_set, model=model, sort=sort, cost=cost, per_seed=per_seed, published=published
+    )
     if not boards:
         console.print(EMPTY_MESSAGE)
     for board in boards:
@@ -163,15 +240,16 @@ def markdown_table(headers: list[str], rows: list[list[str]], right: list[bool])
 
 def leaderboard_markdown(boards: list[Leaderboard], heading: str = "###") -> str:
     """Markdown: one headed pipe table per leaderboard; the top-1 of best rows in bold."""
-    headers = [header or "" for header, _, _ in DISPLAY_COLUMNS]
-    right = [r for _, _, r in DISPLAY_COLUMNS]
     parts = []
     for board in boards:
+        columns = display_columns(board)
+        headers, right = [header for header, _, _ in columns], [r for _, _, r in columns]
+        top1 = headers.index("top-1")
         rows = []
-        for _, row in board.rows.iterrows():
-            cells = [cell(row) for _, cell, _ in DISPLAY_COLUMNS]
+        for _, row in shown_rows(board).iterrows():
+            cells = [cell(row) for _, cell, _ in columns]
             if row["best"]:
-                cells[TOP1_INDEX] = f"**{cells[TOP1_INDEX]}**"
+                cells[top1] = f"**{cells[top1]}**"
             rows.append(cells)
         parts.append(f"{heading} {board.title}\n\n{markdown_table(headers, rows, right)}")
     if not parts:
@@ -185,9 +263,16 @@ def leaderboard_csv(boards: list[Leaderboard]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for board in boards:
-        for _, row in board.rows.iterrows():
-            writer.writerow(["" if pd.isna(row[c]) else row[c] for c in CSV_COLUMNS])
+        rows = shown_rows(board).assign(data_set=board.data_set, model=board.model)
+        writer.writerows([_csv_value(row.get(c), c) for c in CSV_COLUMNS] for _, row in rows.iterrows())
     return buffer.getvalue()
+
+
+def _csv_value(value: object, column: str) -> object:
+    """Empty for a missing value; counts as whole numbers."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return ""
+    return int(value) if column in ("flops", "params", "seeds", "bucket") else value
 
 
 def print_leaderboard(
@@ -199,12 +284,17 @@ def print_leaderboard(
     model: str | None = None,
     sort: str = "top1",
     cost: str = "flops",
+    per_seed: bool = False,
+    published: bool = False,
 ) -> None:
     """Print the leaderboards of `table` in one of `FORMATS`; plain text for markdown and csv."""
     check_choice(fmt, FORMATS, "format")
+    options = dict(
+        data_set=data_set, model=model, sort=sort, cost=cost, per_seed=per_seed, published=published
+    )
     if fmt == "table":
-        render_leaderboard(table, console, data_set=data_set, model=model, sort=sort, cost=cost)
+        render_leaderboard(table, console, **options)
         return
-    boards = build_leaderboards(table, data_set=data_set, model=model, sort=sort, cost=cost)
+    boards = build_leaderboards(table, **options)
     text = leaderboard_markdown(boards) if fmt == "markdown" else leaderboard_csv(boards)
     console.out(text, end="", highlight=False)

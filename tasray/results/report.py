@@ -21,6 +21,7 @@ from tasray.errors import TasrayError
 from tasray.methods import method_label, search_methods
 from tasray.plural import plural
 from tasray.results import plots
+from tasray.results.groups import comparable_groups
 from tasray.results.latency_section import latency_section
 from tasray.results.leaderboard import (
     build_leaderboards,
@@ -82,10 +83,11 @@ def render_report(table: pa.Table, source: str, folder: Path) -> str:
         CONVENTIONS,
         "## Leaderboard",
         "Rows are grouped by FLOP ratio (10-point buckets of the unpruned FLOPs kept) and sorted "
-        "by top-1 inside each; the best top-1 of each bucket is in bold.",
+        "by top-1 inside each; the best top-1 of each bucket is in bold. A configuration run with "
+        "several seeds is one row: its mean ± std top-1 over the seeds.",
         leaderboard_markdown(build_leaderboards(table), heading="###").rstrip(),
     ]
-    pairs = list(frame.groupby(["data_set", "model"], sort=True))
+    groups = comparable_groups(frame)
     section_builders: list[tuple[str, Callable]] = [
         ("Measured vs. published", _published_section),
         ("Accuracy vs. FLOPs", _accuracy_section),
@@ -96,9 +98,9 @@ def render_report(table: pa.Table, source: str, folder: Path) -> str:
     ]
     for heading, builder in section_builders:
         sections.append(f"## {heading}")
-        for (data_set, model), rows in pairs:
-            sections.append(f"### {data_set} · {model}")
-            sections.append(builder(rows, folder, f"{data_set} · {model}", _slug(data_set, model)))
+        for title, rows in groups:
+            sections.append(f"### {title}")
+            sections.append(builder(rows, folder, title, _slug(*title.split(" · "))))
     return "\n\n".join(sections) + "\n"
 
 

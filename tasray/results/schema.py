@@ -104,6 +104,7 @@ SCHEMA = pa.schema(
         pa.field("measured_latency_b1_ms", pa.float64()),
         pa.field("measured_latency_b1_ratio", pa.float64()),
         pa.field("latency_spread", pa.float64()),
+        pa.field("setup_hash", pa.string()),
     ],
     metadata={"tasray.schema_version": str(SCHEMA_VERSION)},
 )
@@ -121,7 +122,7 @@ class TrialRecord:
     trial_id: str  # unique within the experiment; names the trial's file
     method: str  # one of METHODS
     transfer: str  # how the pruned net was trained: one of TRANSFERS
-    data_set: str  # e.g. cifar10, cifar100, imagenet
+    data_set: str  # e.g. cifar10, cifar100, imagenet; an npz file's data.label (default its stem)
     model: str  # source (unpruned) model, e.g. cifar_resnet56
     seed: int  # random seed of the trial
     flops: int  # MACs of the final network for one image (paper's "FLOPs")
@@ -155,6 +156,7 @@ class TrialRecord:
     measured_latency_b1_ms: float | None = None  # measured at batch 1
     measured_latency_b1_ratio: float | None = None
     latency_spread: float | None = None  # worst IQR / median of those measurements; > 0.1: disturbed
+    setup_hash: str | None = None  # the same without the seed: one per configuration; null before v4
 
     def __post_init__(self) -> None:
         for name in ("experiment_id", "trial_id"):

@@ -147,3 +147,25 @@ def present_layers(spec: ArchSpec) -> Iterator[tuple[ConvTerm, int, int]]:
         if term.conditional and cin == cout:
             continue
         yield term, cin, cout
+
+
+def residual_streams(spec: ArchSpec) -> list[list[int]]:
+    """Conv indices grouped by the channels they must share: convs whose outputs meet in an identity
+    addition of `spec`'s network (the stem and the outputs of a stage's identity blocks) form one
+    group, since the addition sums their channels position by position; every other conv is a
+    group of its own. A block with a projection shortcut (the teacher's, or one added because its
+    input and output widths differ) starts a new group."""
+    family = spec.family
+    groups: dict[int, list[int]] = {index: [index] for index in range(len(spec.widths))}
+    source = 0
+    for stage, depth in enumerate(spec.depths):
+        for block in range(depth):
+            out = stage_output_conv(family, stage, block + 1)
+            same_width = spec.widths[source] == spec.widths[out]
+            identity = same_width and not family.source_has_projection(stage, block)
+            if identity:
+                groups[source].append(out)
+                groups[out] = groups[source]
+            source = out
+    unique = {id(group): group for group in groups.values()}
+    return sorted(unique.values())

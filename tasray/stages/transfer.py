@@ -1,11 +1,14 @@
 """`init` transfer: start a pruned network from the teacher's weights, keeping chosen filters.
 
 Which filters a pruned conv keeps is a `FilterCriterion` (one small class per rule, in the style of
-Torch-Pruning's importance classes). Every method keeps the teacher's L1-largest filters (`L1Norm`,
-Li et al. 2017) unless a fixed-ratio baseline asks for random ones, so that `init` compares
-architectures rather than filter picks (the order of a trained teacher's filters is arbitrary).
-A conv's input channels are the filters kept by the conv that feeds it. A projection shortcut
-that the teacher lacks (added because widths now differ) keeps its fresh initialisation.
+Torch-Pruning's importance classes). TAS and random search keep the teacher's L1-largest filters
+(`L1Norm`, Li et al. 2017), fixed ratio L1 or random ones, so that `init` compares architectures
+rather than filter picks (the order of a trained teacher's filters is arbitrary); the Torch-Pruning
+methods bring their own picks. Convs whose outputs meet in an identity addition keep one index set
+(`residual_streams`), ranked on the sum of their scores: the addition sums channels position by
+position, so each side must carry the same teacher channels. A conv's input channels are the
+filters kept by the conv that feeds it. A projection shortcut that the teacher lacks (added because
+widths now differ) keeps its fresh initialisation.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from torch import Tensor, nn
 
 from tasray.models.resnet import PrunedResNet
 from tasray.spec.arch import ArchSpec
-from tasray.spec.topology import stage_output_conv
+from tasray.spec.topology import residual_streams, stage_output_conv
 
 LayerKey = tuple[str, int]  # ("conv", conv index) or ("shortcut", conv index of the block's output)
 
@@ -28,15 +31,12 @@ class FilterCriterion(ABC):
 
     Example:
         >>> w = torch.tensor([1.0, -3.0, 2.0]).view(3, 1, 1, 1)
-        >>> L1Norm().select(w, 2)
-        [1, 2]
+        >>> L1Norm().scores(w)
+        tensor([1., 3., 2.])
     """
 
     @abstractmethod
     def scores(self, weight: Tensor) -> Tensor: ...
-
-    def select(self, weight: Tensor, keep: int) -> list[int]:
-        return sorted(self.scores(weight).topk(keep).indices.tolist())
 
 
 class L1Norm(FilterCriterion):
@@ -77,9 +77,16 @@ def conv_layers(net: PrunedResNet) -> Iterator[tuple[LayerKey, nn.Conv2d, nn.Bat
 
 
 def select_channels(teacher: PrunedResNet, spec: ArchSpec, criterion: FilterCriterion) -> list[list[int]]:
-    """Kept output filters of every conv of `spec`, ranked on the teacher's weights."""
+    """Kept output filters of every conv of `spec`, ranked on the teacher's weights; one index set
+    per residual stream, ranked on the summed scores of its convs."""
     weights = {key[1]: conv.weight for key, conv, _, _ in conv_layers(teacher) if key[0] == "conv"}
-    return [criterion.select(weights[i], width) for i, width in enumerate(spec.widths)]
+    kept: list[list[int]] = [[] for _ in spec.widths]
+    for stream in residual_streams(spec):
+        scores = torch.stack([criterion.scores(weights[index]) for index in stream]).sum(dim=0)
+        chosen = sorted(scores.topk(spec.widths[stream[0]]).indices.tolist())
+        for index in stream:
+            kept[index] = chosen
+    return kept
 
 
 def first_channels(spec: ArchSpec) -> list[list[int]]:

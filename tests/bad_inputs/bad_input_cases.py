@@ -145,6 +145,17 @@ CASES: list[Case] = [
     ),
     config("baseline-unknown", "baselines: [{method: magnitude}]\n", ("'magnitude'", "fixed_ratio")),
     config(
+        "baseline-gradient-batches-not-taylor",
+        "baselines: [{method: l1_global, gradient_batches: 2}]\n",
+        ("unknown key 'gradient_batches' in baselines[0]", "width_multiple"),
+    ),
+    config(
+        "baseline-width-multiple-0",
+        "baselines: [{method: fpgm_uniform, width_multiple: 0}]\n",
+        ("baselines[0].width_multiple = 0", ">= 1"),
+    ),
+    config("data-label-path", "data: {name: npz, root: data.npz, label: ../up}\n", ("data.label = '../up'",)),
+    config(
         "baseline-two-targets",
         "baselines: [{method: fixed_ratio, keep_ratio: 0.5, target_ratio: 0.5}]\n",
         ("baselines[0].keep_ratio", "not both"),

@@ -43,8 +43,12 @@ def test_method_is_registered_and_keeps_l1_largest_filters() -> None:
     ctx = context(target=0.5)
     result = fixed_ratio(ctx)
     assert abs(flop_ratio(result.spec) - 0.5) <= 0.025
-    stem = ctx.teacher.stem[0].weight.abs().sum((1, 2, 3))
-    assert sorted(stem.topk(result.spec.widths[0]).indices.tolist()) == result.kept_channels[0]
+    # the stem and the outputs of stage 1's identity blocks are ranked together (one residual stream)
+    stream = [ctx.teacher.stem[0], *(block.branch[3] for block in ctx.teacher.stages[0])]
+    l1 = sum(conv.weight.abs().sum((1, 2, 3)) for conv in stream)
+    assert sorted(l1.topk(result.spec.widths[0]).indices.tolist()) == result.kept_channels[0]
+    inner = ctx.teacher.stages[0][0].branch[0].weight.abs().sum((1, 2, 3))
+    assert sorted(inner.topk(result.spec.widths[1]).indices.tolist()) == result.kept_channels[1]
 
 
 def test_keep_ratio_given_directly_and_random_criterion_is_seeded() -> None:

@@ -55,7 +55,7 @@ MALFORMED = {
     ),
     "unknown_method": (
         MODEL + "baselines: [{method: magnitude}]\n",
-        ["baselines[0].method = 'magnitude'", "'fixed_ratio', 'random_search'"],
+        ["baselines[0].method = 'magnitude'", "'fixed_ratio'", "'l1_global'", "'random_search'"],
     ),
     "npz_without_path": (MODEL + "data: {name: npz}\n", ["data.root", "required", "npz"]),
     "negative_epochs": (MODEL + "retrain: {epochs: -5}\n", ["retrain.epochs = -5", "> 0"]),

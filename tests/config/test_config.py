@@ -107,6 +107,8 @@ def test_yaml_reads_exponent_floats_and_rejects_duplicate_keys(tmp_path):
         ("data: {name: imagenet, root: x, image_size: 0}\n", "data.image_size = 0: must be > 0"),
         ("data: {name: imagenet, root: x, image_size: 1.5}\n", "data.image_size = 1.5: must be a valid int"),
         ("data: {image_size: 64}\n", "data.image_size = 64: applies to image folders (imagenet) only"),
+        ("data: {label: my-digits}\n", "data.label = 'my-digits': names npz data sets only"),
+        ("data: {name: npz, root: a.npz, label: a/b}\n", "data.label = 'a/b': use letters, digits"),
         (
             "data: {name: cifar10, download: true}\n",
             "data.root = null: required for data 'cifar10'; set data.root (in the file, or --set data.root="

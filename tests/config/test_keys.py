@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tasray.config import load_experiment, sweep_key, teacher_key, trial_key
+from tasray.config import load_experiment, setup_key, sweep_key, teacher_key, trial_key
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "experiments" / "quickstart.yaml"
 
@@ -51,3 +51,18 @@ def test_an_image_size_changes_the_keys_and_unset_leaves_older_keys_alone():
     resized = exp.with_values({"data.image_size": 160})
     assert teacher_key(resized) != teacher_key(exp) and trial_key(resized, "tas") != trial_key(exp, "tas")
     assert "image_size" not in str(exp.data.model_dump(exclude_none=True))
+
+
+def test_an_npz_label_names_the_rows_and_changes_the_trial_key_not_the_teacher(tmp_path):
+    exp = load_experiment(QUICKSTART, ["data.name=npz", f"data.root={tmp_path / 'cifar10-subset.npz'}"])
+    assert exp.data.data_set == "cifar10-subset"  # unset: the file's stem
+    labelled = exp.with_values({"data.label": "cifar-small"})
+    assert labelled.data.data_set == "cifar-small" and load_experiment(QUICKSTART).data.data_set == "digits"
+    assert teacher_key(labelled) == teacher_key(exp) and trial_key(labelled, "tas") != trial_key(exp, "tas")
+
+
+def test_the_setup_key_is_the_trial_key_without_the_seed():
+    exp = load_experiment(QUICKSTART)
+    assert setup_key(exp, "tas") == setup_key(exp.with_values({"seed": 7}), "tas") != setup_key(exp, "tas_w")
+    assert trial_key(exp, "tas") != trial_key(exp.with_values({"seed": 7}), "tas")
+    assert setup_key(exp, "fixed_ratio", 0) != setup_key(exp, "random_search", 1)

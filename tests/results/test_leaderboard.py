@@ -10,6 +10,7 @@ import pytest
 from result_records import record
 from rich.console import Console
 
+from tasray.costs.flops import FlopsCost
 from tasray.errors import TasrayError
 from tasray.results.leaderboard import build_leaderboards, dominated_by, flop_bucket, hypervolume, pareto_mask
 from tasray.results.leaderboard_render import (
@@ -21,6 +22,7 @@ from tasray.results.leaderboard_render import (
 )
 from tasray.results.schema import SCHEMA
 from tasray.results.store import ResultsStore
+from tasray.spec.arch import ArchSpec
 
 
 @pytest.fixture
@@ -162,3 +164,82 @@ def test_latency_buckets_by_the_tables_ratio_and_sorts_by_measured_time(tmp_path
     assert list(board.rows["bucket"]) == [80, 40, 40, 40]
     (flops,) = build_leaderboards(store.read())
     assert len(set(flops.rows["bucket"])) == 1 and len(flops.rows) == 5  # every row has a FLOP ratio
+
+
+def seeded(store: ResultsStore) -> pa.Table:
+    """TAS at three seeds (90, 92, 94 %: mean 92, std 2) and fixed ratio at one seed (93 %)."""
+    for seed, top1 in enumerate((90.0, 92.0, 94.0)):
+        store.append(record(f"tas-s{seed}", "tas", 0.7, top1, seed=seed, setup_hash="tas-setup"))
+    store.append(record("fixed", "fixed_ratio", 0.7, 93.0, setup_hash="fixed-setup"))
+    return store.read()
+
+
+def test_seeds_of_one_configuration_are_one_row_ranked_by_their_mean(tmp_path: Path) -> None:
+    table = seeded(ResultsStore(tmp_path))
+    rows = build_leaderboards(table)[0].rows
+    assert rows["method"].tolist() == ["fixed_ratio", "tas"]  # 93 beats the mean 92, not the best seed 94
+    tas = rows.iloc[1]
+    assert (tas["seeds"], tas["top1"], tas["top1_std"]) == (3, pytest.approx(92.0), pytest.approx(2.0))
+    assert tas["trial_id"] == "tas-s0, tas-s1, tas-s2" and bool(rows.iloc[0]["best"])
+    per_seed = build_leaderboards(table, per_seed=True)[0].rows
+    assert per_seed["trial_id"].tolist() == ["tas-s2", "fixed", "tas-s1", "tas-s0"]
+    assert set(per_seed["seeds"]) == {1} and per_seed["top1_std"].isna().all()
+    console = Console(record=True, width=220, file=io.StringIO())
+    render_leaderboard(table, console)
+    line = next(line for line in console.export_text().splitlines() if "tas-s0" in line)
+    assert "92.00 ± 2.00%" in line and " 3 " in line
+
+
+def test_published_rows_follow_unranked_and_marked(tmp_path: Path) -> None:
+    table = seeded(ResultsStore(tmp_path))
+    plain, shown = build_leaderboards(table)[0], build_leaderboards(table, published=True)[0]
+    assert plain.published.empty and len(shown.published) == 6  # Table 3, CIFAR-10 ResNet-20
+    assert shown.rows.equals(plain.rows)  # published rows change no rank, star or front
+    markdown = leaderboard_markdown([shown]).splitlines()
+    published = [line for line in markdown if line.startswith("| published |")]
+    assert len(published) == 6 and markdown.index(published[0]) > max(
+        i for i, line in enumerate(markdown) if "| kd |" in line
+    )
+    assert all("**" not in line and "★" not in line and "◆" not in line for line in published)
+    parsed = list(csv.DictReader(io.StringIO(leaderboard_csv([shown]))))
+    assert [r["experiment_id"] for r in parsed].count("published") == 6
+
+
+def test_target_and_cost_ratio_beside_each_row(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.append(
+        record("fixed", "fixed_ratio", 0.7, 90.0, target_ratio=0.5, tolerance=0.05, cost=FlopsCost())
+    )
+    console = Console(record=True, width=220, file=io.StringIO())
+    render_leaderboard(store.read(), console)
+    header, line = (
+        line.split() for line in console.export_text().splitlines() if "ratio" in line or " kd " in line
+    )
+    assert header[6:8] == ["R", "ratio"]
+    assert line[7:9] == ["0.50", f"{store.read()['cost_ratio'][0].as_py():.3f}"]
+
+
+def test_equal_trial_ids_of_two_experiments_get_an_experiment_column(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.append(record("tas-000", "tas", 0.7, 90.0, experiment_id="mnist-run"))
+    store.append(record("tas-000", "tas", 0.5, 88.0, experiment_id="cifar-run"))
+    text = leaderboard_markdown(build_leaderboards(store.read()))
+    assert "| experiment | trial |" in text and "| mnist-run | tas-000 |" in text
+    assert "| cifar-run | tas-000 |" in text
+    store.append(record("other", "tas", 0.5, 88.0, experiment_id="x", data_set="cifar100"))
+    only_one = leaderboard_markdown(build_leaderboards(store.read(), data_set="cifar100"))
+    assert "experiment" not in only_one
+
+
+def test_other_input_shapes_or_class_counts_are_other_leaderboards(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.append(record("small", "tas", 0.7, 90.0))
+    big = ArchSpec.full("cifar_resnet20", 10, 3, (64, 64))
+    store.append(record("big", "tas", 0.7, 80.0, arch=big))
+    store.append(record("many", "tas", 0.7, 70.0, arch=ArchSpec.full("cifar_resnet20", 20)))
+    titles = [b.title for b in build_leaderboards(store.read())]
+    assert titles == [
+        "cifar10 · cifar_resnet20 · 3×32×32, 10 classes",
+        "cifar10 · cifar_resnet20 · 3×32×32, 20 classes",
+        "cifar10 · cifar_resnet20 · 3×64×64, 10 classes",
+    ]

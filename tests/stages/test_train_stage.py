@@ -44,8 +44,12 @@ def test_init_transfer_keeps_the_selected_filters(teacher) -> None:
     kept = select_channels(teacher.model, spec, L1Norm())
     student = type(teacher.model)(spec)
     inherit_weights(student, teacher.model, kept)
-    stem = teacher.model.stem[0].weight
-    assert kept[0] == sorted(stem.abs().sum((1, 2, 3)).topk(spec.widths[0]).indices.tolist())
+    stem, blocks = teacher.model.stem[0].weight, teacher.model.stages[0]
+    # the stem and stage 1's two kept identity blocks add up channel by channel: one ranking of
+    # their summed L1 norms
+    stream = [stem, blocks[0].branch[3].weight, blocks[1].branch[3].weight]
+    scores = sum(w.abs().sum((1, 2, 3)) for w in stream)
+    assert kept[0] == sorted(scores.topk(spec.widths[0]).indices.tolist())
     torch.testing.assert_close(student.stem[0].weight, stem[torch.tensor(kept[0])])
 
 
