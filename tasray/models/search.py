@@ -22,8 +22,9 @@ from torch import Tensor, nn
 from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
 from tasray.tas.cost import DepthDistribution, WidthDistribution, expected_flops
-from tasray.tas.cwi import add_cwi_, cwi
+from tasray.tas.cwi import cwi_matrix
 from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select, gumbel_softmax
+from tasray.tas.mixing_norm import from_pixel_rows, mixing_affine, mixing_batch_norm, pixel_rows
 from tasray.widths import round_width
 
 PAPER_WIDTH_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -87,38 +88,47 @@ class CandidateConv(nn.Module):
         nn.init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")
         self.norms = nn.ModuleList(nn.BatchNorm2d(c) for c in candidates)
 
-    def forward(self, x: Tensor, chosen: list[int], weights: Tensor) -> Tensor:
-        """Weighted sum over the chosen candidate positions, at the widest chosen width."""
-        by_width = sorted(zip(chosen, weights.unbind(), strict=True), key=lambda c: -self.candidates[c[0]])
-        widest = self.candidates[by_width[0][0]]
-        out = F.conv2d(x, self.weight[:widest, : x.shape[1]], None, self.stride, self.padding)
-        if len(chosen) == 1:
-            return self.norms[chosen[0]](out)
-        total = self.weighted_norm(*by_width[0], out)  # the widest candidate: CWI is the identity
-        for index, weight in by_width[1:]:
-            add_cwi_(total, self.weighted_norm(index, weight, out[:, : self.candidates[index]]))
-        return total
+    def forward(
+        self, x: Tensor, chosen: list[int], weights: Tensor, residual: Tensor | None = None
+    ) -> Tensor:
+        """Σ_k w_k·CWI(BN_k(conv(x)[:, :c_k])) over the chosen candidate positions (Eq. 4), and
+        `residual` added into the first channels of the wider of the two (see `add_into_prefix`)."""
+        widths = [self.candidates[i] for i in chosen]
+        out = F.conv2d(x, self.weight[: max(widths), : x.shape[1]], None, self.stride, self.padding)
+        norms = [self.norms[i] for i in chosen]
+        if len(chosen) == 1 or not self.training:
+            mixed = norms[0](out) if len(chosen) == 1 else self.running_mix(out, norms, weights)
+            return mixed if residual is None else add_into_prefix(mixed, residual)
+        width = out.shape[1] if residual is None else max(out.shape[1], residual.shape[1])
+        scales = [n.weight * w for n, w in zip(norms, weights, strict=True)]
+        shifts = [n.bias * w for n, w in zip(norms, weights, strict=True)]
+        mixing, shift = self.mixing(out, width, scales, shifts)
+        mixed, mean, var = mixing_batch_norm(out, mixing, shift, norms[0].eps, residual)
+        count = out.numel() // out.shape[1]
+        with torch.no_grad():
+            unbiased = var * (count / (count - 1))
+            for norm, c in zip(norms, widths, strict=True):
+                norm.running_mean.mul_(1 - norm.momentum).add_(mean[:c], alpha=norm.momentum)
+                norm.running_var.mul_(1 - norm.momentum).add_(unbiased[:c], alpha=norm.momentum)
+                norm.num_batches_tracked.add_(1)
+        return mixed
 
-    def weighted_norm(self, index: int, weight: Tensor, x: Tensor) -> Tensor:
-        """weight · BN_index(x), with the weight folded into the affine (w·γ, w·β).
+    def running_mix(self, out: Tensor, norms: list[nn.BatchNorm2d], weights: Tensor) -> Tensor:
+        """Eq. 4 in evaluation: each candidate normalised with its own running statistics."""
+        scales = [n.weight * w * (n.running_var + n.eps).rsqrt() for n, w in zip(norms, weights, strict=True)]
+        shifts = [n.bias * w - n.running_mean * s for n, w, s in zip(norms, weights, scales, strict=True)]
+        return mixing_affine(out, *self.mixing(out, out.shape[1], scales, shifts))
 
-        BatchNorm's backward needs only its input, which the conv output already holds, so the
-        weighted maps are not stored again for the gradient of the weight: this halves the
-        activation memory of the search.
-        """
-        norm = self.norms[index]
-        if norm.training:
-            norm.num_batches_tracked.add_(1)
-        return F.batch_norm(
-            x,
-            norm.running_mean,
-            norm.running_var,
-            norm.weight * weight,
-            norm.bias * weight,
-            norm.training,
-            norm.momentum,
-            norm.eps,
-        )
+    @staticmethod
+    def mixing(out: Tensor, width: int, scales: list[Tensor], shifts: list[Tensor]) -> tuple[Tensor, Tensor]:
+        """A = Σ_k M_k·diag(scale_k) and b = Σ_k M_k·shift_k, M_k CWI's matrix from c_k to the widest
+        candidate's C channels, with zero rows below C up to `width`."""
+        rows, cols = max(width, out.shape[1]), out.shape[1]
+        matrices = [cwi_matrix(len(s), cols, out.device, out.dtype) for s in scales]
+        pads = [(0, cols - len(s), 0, rows - cols) for s in scales]
+        mixing = sum(F.pad(m * s, p) for m, s, p in zip(matrices, scales, pads, strict=True))
+        shift = sum(m @ b for m, b in zip(matrices, shifts, strict=True))
+        return mixing, F.pad(shift, (0, rows - cols))
 
 
 class SlicedProjection(nn.Module):
@@ -248,29 +258,27 @@ class SearchableResNet(nn.Module):
         depth_weights = gumbel_softmax(depth_logits, self.tau, self.sampler)
         # The one host sync per forward: tensor shapes depend on the sampled widths.
         width_choice = self._chosen(widths.indices.flatten().tolist(), k, self.width_options)
+        x = x.contiguous(memory_format=torch.channels_last)  # see `tasray.tas.mixing_norm`
 
-        def conv(module: CandidateConv, index: int, inp: Tensor) -> Tensor:
+        def conv(module: CandidateConv, index: int, inp: Tensor, residual: Tensor | None = None) -> Tensor:
             slots, chosen = width_choice[index]
-            return module(inp, chosen, widths.weights[index, slots])
+            return module(inp, chosen, widths.weights[index, slots], residual)
 
-        out = F.relu(conv(self.stem, 0, x))
+        out = F.relu_(conv(self.stem, 0, x))
         block_id = 0
         for stage, depth in enumerate(self.family.stage_depths):
             candidates = self.depth_options[stage]
             outputs: list[Tensor] = []
             for block in range(depth):
-                convs = self.blocks[block_id + block]
+                convs, key = self.blocks[block_id + block], f"{stage}_{block}"
                 branch = out
-                for position, module in enumerate(convs):
-                    index = self.family.conv_index(stage, block, position)
-                    branch = conv(module, index, branch)
-                    if position < len(convs) - 1:
-                        branch = F.relu(branch)
-                key = f"{stage}_{block}"
-                if key in self.projections:
-                    out = F.relu(branch + self.projections[key](out, branch.shape[1]))
-                else:
-                    out = F.relu(add_into_prefix(branch, out))
+                for position, module in enumerate(convs[:-1]):
+                    branch = F.relu_(conv(module, self.family.conv_index(stage, block, position), branch))
+                last = self.family.conv_index(stage, block, len(convs) - 1)
+                shortcut = out
+                if key in self.projections:  # as wide as the block's output
+                    shortcut = self.projections[key](out, convs[-1].candidates[max(width_choice[last][1])])
+                out = F.relu_(conv(convs[-1], last, branch, shortcut))
                 if block + 1 in candidates:
                     outputs.append(out)
             block_id += depth
@@ -294,8 +302,17 @@ class SearchableResNet(nn.Module):
         """Eq. 5: the stage's outputs at its candidate depths, aligned by CWI, weighted by p̂."""
         if len(outputs) == 1:
             return outputs[0]
-        widest = max(t.shape[1] for t in outputs)
-        return sum(w * cwi(t, widest) for w, t in zip(weights.unbind(), outputs, strict=True))
+        widest = max(range(len(outputs)), key=lambda d: outputs[d].shape[1])
+        # Summed as (pixels × channels) matrices, in place into one that is no view of another
+        total = pixel_rows(outputs[widest]) * weights[widest]
+        for d, (t, w) in enumerate(zip(outputs, weights.unbind(), strict=True)):
+            if d == widest:
+                continue
+            if t.shape[1] == total.shape[1]:
+                total.addcmul_(pixel_rows(t), w)
+            else:
+                total.addmm_(pixel_rows(t), w * cwi_matrix(t.shape[1], total.shape[1], t.device, t.dtype).t())
+        return from_pixel_rows(total, outputs[widest])
 
     def probabilities(self) -> tuple[list[Tensor], list[Tensor]]:
         """p = softmax(α) per conv and q = softmax(β) per stage, over each row's real candidates."""

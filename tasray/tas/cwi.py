@@ -3,7 +3,7 @@
 B = CWI(A, C_out) with B_i = mean(A_{s:e−1}), s = ⌊i·C/C_out⌋, e = ⌈(i+1)·C/C_out⌉. That is adaptive
 average pooling over the channel axis. The search only ever widens (C ≤ C_out), where each output
 channel averages one or two neighbouring input channels, so that case is one or two gathers, about 3×
-faster than generic adaptive pooling.
+faster than generic adaptive pooling. `cwi_matrix` is the same map as a matrix.
 """
 
 from __future__ import annotations
@@ -39,18 +39,12 @@ def cwi(x: Tensor, out_channels: int) -> Tensor:
     return (x.index_select(1, first) + x.index_select(1, last)) * 0.5
 
 
-def add_cwi_(total: Tensor, x: Tensor) -> Tensor:
-    """total += CWI(x, total.shape[1]), in place, for an `x` no wider than `total`.
+@cache
+def cwi_matrix(channels: int, out_channels: int, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """CWI as the (out_channels × channels) matrix M with CWI(x) = M·x along the channel axis.
 
-    Adding the gathers straight into `total` skips the temporaries of `total + cwi(x, …)`; the
-    search does this for every sampled width of every conv.
+    CWI is linear in the channels, so its matrix is CWI applied to the identity. The search folds
+    it, with each candidate's BatchNorm affine, into one channel-mixing matrix per conv.
     """
-    channels, out_channels = x.shape[1], total.shape[1]
-    if channels > out_channels:
-        raise ValueError(f"add_cwi_ widens only: {channels} channels into {out_channels}")
-    if channels == out_channels:
-        return total.add_(x)
-    first, last = _widening_indices(channels, out_channels, x.device)
-    if last is None:
-        return total.add_(x.index_select(1, first))
-    return total.add_(x.index_select(1, first), alpha=0.5).add_(x.index_select(1, last), alpha=0.5)
+    identity = torch.eye(channels, device=device, dtype=dtype).view(channels, channels, 1, 1)
+    return cwi(identity, out_channels).view(channels, out_channels).t()

@@ -103,12 +103,16 @@ def plain_forward(net: SearchableResNet, x: torch.Tensor) -> SearchOutput:
             out = outputs[0]
         else:
             widest = max(o.shape[1] for o in outputs)
-            out = sum(w * channel_pool(o, widest) for w, o in zip(depth_weights[stage], outputs, strict=False))
+            out = sum(
+                w * channel_pool(o, widest) for w, o in zip(depth_weights[stage], outputs, strict=False)
+            )
     features = F.adaptive_avg_pool2d(out, 1).flatten(1)
     return SearchOutput(F.linear(features, net.fc.weight[:, : features.shape[1]], net.fc.bias), net)
 
 
-def twins(model: str, seed: int = 0, in_channels: int = 3, **space) -> tuple[SearchableResNet, SearchableResNet]:
+def twins(
+    model: str, seed: int = 0, in_channels: int = 3, **space
+) -> tuple[SearchableResNet, SearchableResNet]:
     """A super-network with random BatchNorm affines and logits, and an identical copy."""
     torch.manual_seed(seed)
     net = SearchableResNet(ArchSpec.full(model, 10, in_channels, (16, 16)), SearchSpace(**space))
@@ -185,7 +189,9 @@ def search_stage(model: str, seed: int, **settings) -> SearchStage:
     return stage
 
 
-@pytest.mark.parametrize(("model", "settings"), [("cifar_resnet20", {}), ("cifar_resnet56", {"num_selected": 3})])
+@pytest.mark.parametrize(
+    ("model", "settings"), [("cifar_resnet20", {}), ("cifar_resnet56", {"num_selected": 3})]
+)
 def test_search_steps_leave_the_same_weights_and_architecture_as_the_plain_formulas(model, settings) -> None:
     """Three iterations of `weights_step` + `arch_step` (frozen groups, SGD, Adam, the cost loss)."""
     fast, plain = search_stage(model, 0, **settings), search_stage(model, 0, **settings)
