@@ -13,7 +13,7 @@ the authors' code does; the pruned network uses a 1×1 projection instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -24,10 +24,13 @@ from tasray.errors import TasrayError
 from tasray.tas.cost import DepthDistribution, WidthDistribution, expected_flops
 from tasray.tas.cwi import cwi_matrix
 from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select, gumbel_softmax
-from tasray.tas.mixing_norm import from_pixel_rows, mixing_affine, mixing_batch_norm, pixel_rows
+from tasray.tas.mixing_norm import channel_pool, from_pixel_rows, mixing_batch_norm, pixel_rows
 from tasray.widths import round_width
 
 PAPER_WIDTH_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+# Up to this width a conv's candidates are mixed by one (C × C) matrix product (`mixing_batch_norm`);
+# wider, its C² multiply-adds per pixel cost more than normalising the candidates one by one.
+MIXING_MAX_WIDTH = 128
 VARIANTS = {"tas": (True, True), "tas_w": (True, False), "tas_d": (False, True)}
 
 
@@ -96,13 +99,14 @@ class CandidateConv(nn.Module):
         widths = [self.candidates[i] for i in chosen]
         out = F.conv2d(x, self.weight[: max(widths), : x.shape[1]], None, self.stride, self.padding)
         norms = [self.norms[i] for i in chosen]
-        if len(chosen) == 1 or not self.training:
-            mixed = norms[0](out) if len(chosen) == 1 else self.running_mix(out, norms, weights)
+        if len(chosen) == 1 or not self.training or out.shape[1] > MIXING_MAX_WIDTH:
+            mixed = self.one_by_one(out, norms, weights)
             return mixed if residual is None else add_into_prefix(mixed, residual)
         width = out.shape[1] if residual is None else max(out.shape[1], residual.shape[1])
-        scales = [n.weight * w for n, w in zip(norms, weights, strict=True)]
-        shifts = [n.bias * w for n, w in zip(norms, weights, strict=True)]
-        mixing, shift = self.mixing(out, width, scales, shifts)
+        maps, channels = side_by_side_cwi(tuple(widths), width, out.device, out.dtype)  # cached
+        scales = torch.cat([n.weight * w for n, w in zip(norms, weights, strict=True)])
+        mixing = out.new_zeros(width, out.shape[1]).index_add_(1, channels, maps * scales)
+        shift = maps @ torch.cat([n.bias * w for n, w in zip(norms, weights, strict=True)])
         mixed, mean, var = mixing_batch_norm(out, mixing, shift, norms[0].eps, residual)
         count = out.numel() // out.shape[1]
         with torch.no_grad():
@@ -113,22 +117,40 @@ class CandidateConv(nn.Module):
                 norm.num_batches_tracked.add_(1)
         return mixed
 
-    def running_mix(self, out: Tensor, norms: list[nn.BatchNorm2d], weights: Tensor) -> Tensor:
-        """Eq. 4 in evaluation: each candidate normalised with its own running statistics."""
-        scales = [n.weight * w * (n.running_var + n.eps).rsqrt() for n, w in zip(norms, weights, strict=True)]
-        shifts = [n.bias * w - n.running_mean * s for n, w, s in zip(norms, weights, scales, strict=True)]
-        return mixing_affine(out, *self.mixing(out, out.shape[1], scales, shifts))
-
     @staticmethod
-    def mixing(out: Tensor, width: int, scales: list[Tensor], shifts: list[Tensor]) -> tuple[Tensor, Tensor]:
-        """A = Σ_k M_k·diag(scale_k) and b = Σ_k M_k·shift_k, M_k CWI's matrix from c_k to the widest
-        candidate's C channels, with zero rows below C up to `width`."""
-        rows, cols = max(width, out.shape[1]), out.shape[1]
-        matrices = [cwi_matrix(len(s), cols, out.device, out.dtype) for s in scales]
-        pads = [(0, cols - len(s), 0, rows - cols) for s in scales]
-        mixing = sum(F.pad(m * s, p) for m, s, p in zip(matrices, scales, pads, strict=True))
-        shift = sum(m @ b for m, b in zip(matrices, shifts, strict=True))
-        return mixing, F.pad(shift, (0, rows - cols))
+    def one_by_one(out: Tensor, norms: list[nn.BatchNorm2d], weights: Tensor) -> Tensor:
+        """Eq. 4 one candidate at a time, each Gumbel weight folded into its BatchNorm's affine: in
+        evaluation (each candidate has running statistics of its own) and for maps too wide for the
+        (C × C) mixing matrix to pay."""
+        if len(norms) == 1:
+            return norms[0](out)
+        total = None
+        for norm, w in zip(norms, weights, strict=True):
+            part = F.batch_norm(
+                out[:, : norm.num_features],
+                norm.running_mean,
+                norm.running_var,
+                norm.weight * w,
+                norm.bias * w,
+                norm.training,
+                norm.momentum,
+                norm.eps,
+            )
+            if norm.training:
+                norm.num_batches_tracked.add_(1)
+            part = channel_pool(part, out.shape[1])
+            total = part if total is None else total + part
+        return total
+
+
+@lru_cache(maxsize=1024)  # small matrices (≤ 128 rows), a few hundred per network
+def side_by_side_cwi(widths: tuple[int, ...], rows: int, device: torch.device, dtype: torch.dtype):
+    """CWI's matrices from each of `widths` to the widest, side by side with zero rows below it up
+    to `rows`, and the channel each of their columns reads: A = Σ_k M_k·diag(s_k) is then one product."""
+    widest = max(widths)
+    maps = torch.cat([cwi_matrix(c, widest, device, dtype) for c in widths], dim=1)
+    channels = torch.cat([torch.arange(c, device=device) for c in widths])
+    return F.pad(maps, (0, 0, 0, rows - widest)), channels
 
 
 class SlicedProjection(nn.Module):
@@ -229,6 +251,10 @@ class SearchableResNet(nn.Module):
             self.depth_logits.normal_(0, 1e-3)
         self.register_buffer("width_mask", self._mask(self.width_options), persistent=False)
         self.register_buffer("depth_mask", self._mask(self.depth_options), persistent=False)
+        # listed once: every search step asks for them, and walking ~1000 modules is not free
+        self._weights = [
+            p for p in self.parameters() if p is not self.width_logits and p is not self.depth_logits
+        ]
 
     @staticmethod
     def _mask(options: list[tuple[int, ...]]) -> Tensor:
@@ -242,8 +268,8 @@ class SearchableResNet(nn.Module):
         return [self.width_logits, self.depth_logits]
 
     def weight_parameters(self) -> list[nn.Parameter]:
-        arch = {id(p) for p in self.arch_parameters()}
-        return [p for p in self.parameters() if id(p) not in arch]
+        """Every parameter but α and β."""
+        return self._weights
 
     def _logits(self) -> tuple[Tensor, Tensor]:
         return (
@@ -308,10 +334,9 @@ class SearchableResNet(nn.Module):
         for d, (t, w) in enumerate(zip(outputs, weights.unbind(), strict=True)):
             if d == widest:
                 continue
-            if t.shape[1] == total.shape[1]:
-                total.addcmul_(pixel_rows(t), w)
-            else:
-                total.addmm_(pixel_rows(t), w * cwi_matrix(t.shape[1], total.shape[1], t.device, t.dtype).t())
+            if t.shape[1] < total.shape[1]:
+                t = channel_pool(t, total.shape[1])
+            total.addcmul_(pixel_rows(t), w)
         return from_pixel_rows(total, outputs[widest])
 
     def probabilities(self) -> tuple[list[Tensor], list[Tensor]]:

@@ -15,6 +15,7 @@ the layout in which oneDNN's CPU convolutions run without reordering their input
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
@@ -91,6 +92,7 @@ def mixing_batch_norm(
     return _MixingBatchNorm.apply(y, mixing, shift, residual, eps)
 
 
-def mixing_affine(y: Tensor, mixing: Tensor, shift: Tensor) -> Tensor:
-    """A·y + b along the channels of y (N, C, H, W), A (C_out × C): a fixed affine, e.g. in evaluation."""
-    return from_pixel_rows(torch.addmm(shift, pixel_rows(y), mixing.t()), y)
+def channel_pool(y: Tensor, channels: int) -> Tensor:
+    """CWI (adaptive average pooling over the channel axis) of a channels-last y, as a pooling of
+    its pixel rows: the rows stay contiguous, where a gather over channels would not."""
+    return from_pixel_rows(F.adaptive_avg_pool1d(pixel_rows(y).unsqueeze(1), channels).squeeze(1), y)
