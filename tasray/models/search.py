@@ -22,9 +22,10 @@ from torch import Tensor, nn
 from tasray.arch import ArchSpec
 from tasray.errors import TasrayError
 from tasray.tas.cost import DepthDistribution, WidthDistribution, expected_flops
-from tasray.tas.cwi import cwi_matrix
+from tasray.tas.cwi import cwi, cwi_matrix
 from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select, gumbel_softmax
-from tasray.tas.mixing_norm import channel_pool, from_pixel_rows, mixing_batch_norm, pixel_rows
+from tasray.tas.layout import from_pixel_rows, pixel_rows
+from tasray.tas.mixing_norm import mixing_batch_norm
 from tasray.widths import round_width
 
 PAPER_WIDTH_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -138,7 +139,7 @@ class CandidateConv(nn.Module):
             )
             if norm.training:
                 norm.num_batches_tracked.add_(1)
-            part = channel_pool(part, out.shape[1])
+            part = cwi(part, out.shape[1])
             total = part if total is None else total + part
         return total
 
@@ -335,7 +336,7 @@ class SearchableResNet(nn.Module):
             if d == widest:
                 continue
             if t.shape[1] < total.shape[1]:
-                t = channel_pool(t, total.shape[1])
+                t = cwi(t, total.shape[1])
             total.addcmul_(pixel_rows(t), w)
         return from_pixel_rows(total, outputs[widest])
 

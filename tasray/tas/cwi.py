@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from tasray.tas.layout import from_pixel_rows, pixel_rows
+
 
 @cache
 def _widening_indices(channels: int, out_channels: int, device: torch.device) -> tuple[Tensor, Tensor | None]:
@@ -27,16 +29,24 @@ def _widening_indices(channels: int, out_channels: int, device: torch.device) ->
 
 
 def cwi(x: Tensor, out_channels: int) -> Tensor:
-    """Resize the channel axis (dim 1) of an NCHW tensor to `out_channels` by adaptive averaging."""
+    """Resize the channel axis (dim 1) of an NCHW tensor to `out_channels` by adaptive averaging.
+
+    A channels-last map stays channels-last: it is widened by gathering columns of its pixel rows.
+    """
     channels = x.shape[1]
     if channels == out_channels:
         return x
     if channels > out_channels:
         return F.adaptive_avg_pool3d(x.unsqueeze(1), (out_channels, *x.shape[2:])).squeeze(1)
     first, last = _widening_indices(channels, out_channels, x.device)
-    if last is None:
-        return x.index_select(1, first)
-    return (x.index_select(1, first) + x.index_select(1, last)) * 0.5
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        return from_pixel_rows(_average_of_gathers(pixel_rows(x), first, last), x)
+    return _average_of_gathers(x, first, last)
+
+
+def _average_of_gathers(x: Tensor, first: Tensor, last: Tensor | None) -> Tensor:
+    out = x.index_select(1, first)
+    return out if last is None else out.add_(x.index_select(1, last)).mul_(0.5)
 
 
 @cache

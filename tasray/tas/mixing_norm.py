@@ -8,27 +8,17 @@ computed once and the mix is one matrix product over the pixels; the backward pa
 for ∂L/∂A (a Gram matrix of the output gradient and the input) and one for ∂L/∂y. A is small
 (C_out × C) and is built with autograd, which carries ∂L/∂A on to the Gumbel weights, γ and β.
 
-Maps are channels-last here, so that an (N, C, H, W) map is an (N·H·W, C) matrix without a copy,
-the layout in which oneDNN's CPU convolutions run without reordering their inputs and outputs.
+Maps are channels-last here (`tasray.tas.layout`): the mix is then one product of the (N·H·W × C)
+matrix of pixels, with no copy.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
-
-def pixel_rows(y: Tensor) -> Tensor:
-    """y (N, C, H, W) as its (N·H·W, C) matrix of pixels: a view when y is channels-last."""
-    return y.permute(0, 2, 3, 1).reshape(-1, y.shape[1])
-
-
-def from_pixel_rows(rows: Tensor, like: Tensor) -> Tensor:
-    """The (N, C, H, W) channels-last map whose pixels are `rows`, with the N, H, W of `like`."""
-    n, _, h, w = like.shape
-    return rows.view(n, h, w, rows.shape[1]).permute(0, 3, 1, 2)
+from tasray.tas.layout import from_pixel_rows, pixel_rows
 
 
 class _MixingBatchNorm(torch.autograd.Function):
@@ -90,9 +80,3 @@ def mixing_batch_norm(
     per-channel mean μ and biased variance σ²; A (C_out × C) mixes the channels, b (C_out) shifts.
     A `residual` no wider than C_out is added into the first channels of the result."""
     return _MixingBatchNorm.apply(y, mixing, shift, residual, eps)
-
-
-def channel_pool(y: Tensor, channels: int) -> Tensor:
-    """CWI (adaptive average pooling over the channel axis) of a channels-last y, as a pooling of
-    its pixel rows: the rows stay contiguous, where a gather over channels would not."""
-    return from_pixel_rows(F.adaptive_avg_pool1d(pixel_rows(y).unsqueeze(1), channels).squeeze(1), y)

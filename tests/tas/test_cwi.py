@@ -22,6 +22,10 @@ def footnote_cwi(a: torch.Tensor, out_channels: int) -> torch.Tensor:
 def test_cwi_matches_the_footnote_formula(channels: int, out_channels: int) -> None:
     a = torch.randn(2, channels, 3, 4)
     torch.testing.assert_close(cwi(a, out_channels), footnote_cwi(a, out_channels))
+    nhwc = cwi(a.contiguous(memory_format=torch.channels_last), out_channels)
+    torch.testing.assert_close(nhwc, footnote_cwi(a, out_channels))
+    if channels < out_channels:  # the search only widens, and then keeps its maps channels-last
+        assert nhwc.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_cwi_has_gradient() -> None:

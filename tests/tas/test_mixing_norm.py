@@ -2,8 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tasray.tas.cwi import cwi_matrix
-from tasray.tas.mixing_norm import channel_pool, mixing_batch_norm
+from tasray.tas.mixing_norm import mixing_batch_norm
 
 
 def channels_last(*shape: int, grad: bool = True) -> torch.Tensor:
@@ -70,10 +69,3 @@ def test_one_value_per_channel_is_refused_as_batch_norm_does() -> None:
             torch.zeros(3, dtype=torch.float64),
             1e-5,
         )
-
-
-@pytest.mark.parametrize(("channels", "out_channels"), [(3, 8), (4, 8), (8, 8), (5, 16)])
-def test_channel_pool_is_cwi(channels: int, out_channels: int) -> None:
-    y = channels_last(2, channels, 3, 2, grad=False)
-    expected = torch.einsum("oc,nchw->nohw", cwi_matrix(channels, out_channels, y.device, y.dtype), y)
-    torch.testing.assert_close(channel_pool(y, out_channels), expected)
