@@ -3,11 +3,13 @@ stage over candidate depths (paper Sec. 3.1, Eq. 2–5).
 
 `SearchableResNet.forward(x)` samples |I| widths for every conv, convolves only up to the widest
 sampled width (weight slices, no zero padding), normalises each sampled width with its own
-BatchNorm, aligns them with CWI and sums them with the renormalised Gumbel-softmax weights (Eq. 4).
-Each stage's output mixes its outputs at every candidate depth with Gumbel-softmax weights over all
-of them (Eq. 5; as the authors' code does, |I| applies to widths only). Inside the super-network a
-residual sum of unequal widths adds the narrower map into the first channels of the wider one, as
-the authors' code does; the pruned network uses a 1×1 projection instead.
+BatchNorm, aligns them with CWI and sums them with the renormalised Gumbel-softmax weights (Eq. 4):
+up to `MIXING_MAX_WIDTH` channels as one normalisation and one channel-mixing matrix
+(`tasray.tas.mixing_norm`), wider one candidate at a time. Each stage's output mixes its outputs at
+every candidate depth with Gumbel-softmax weights over all of them (Eq. 5; as the authors' code does,
+|I| applies to widths only). Inside the super-network a residual sum of unequal widths adds the
+narrower map into the first channels of the wider one, as the authors' code does; the pruned network
+uses a 1×1 projection instead. Maps are channels-last (`tasray.tas.layout`).
 """
 
 from __future__ import annotations
@@ -110,11 +112,11 @@ class CandidateConv(nn.Module):
         shift = maps @ torch.cat([n.bias * w for n, w in zip(norms, weights, strict=True)])
         mixed, mean, var = mixing_batch_norm(out, mixing, shift, norms[0].eps, residual)
         count = out.numel() // out.shape[1]
-        with torch.no_grad():
+        with torch.no_grad():  # each candidate's running statistics, as its BatchNorm would update them
             unbiased = var * (count / (count - 1))
             for norm, c in zip(norms, widths, strict=True):
-                norm.running_mean.mul_(1 - norm.momentum).add_(mean[:c], alpha=norm.momentum)
-                norm.running_var.mul_(1 - norm.momentum).add_(unbiased[:c], alpha=norm.momentum)
+                norm.running_mean.lerp_(mean[:c], norm.momentum)
+                norm.running_var.lerp_(unbiased[:c], norm.momentum)
                 norm.num_batches_tracked.add_(1)
         return mixed
 
@@ -145,7 +147,9 @@ class CandidateConv(nn.Module):
 
 
 @lru_cache(maxsize=1024)  # small matrices (≤ 128 rows), a few hundred per network
-def side_by_side_cwi(widths: tuple[int, ...], rows: int, device: torch.device, dtype: torch.dtype):
+def side_by_side_cwi(
+    widths: tuple[int, ...], rows: int, device: torch.device, dtype: torch.dtype
+) -> tuple[Tensor, Tensor]:
     """CWI's matrices from each of `widths` to the widest, side by side with zero rows below it up
     to `rows`, and the channel each of their columns reads: A = Σ_k M_k·diag(s_k) is then one product."""
     widest = max(widths)
@@ -285,7 +289,7 @@ class SearchableResNet(nn.Module):
         depth_weights = gumbel_softmax(depth_logits, self.tau, self.sampler)
         # The one host sync per forward: tensor shapes depend on the sampled widths.
         width_choice = self._chosen(widths.indices.flatten().tolist(), k, self.width_options)
-        x = x.contiguous(memory_format=torch.channels_last)  # see `tasray.tas.mixing_norm`
+        x = x.contiguous(memory_format=torch.channels_last)  # see `tasray.tas.layout`
 
         def conv(module: CandidateConv, index: int, inp: Tensor, residual: Tensor | None = None) -> Tensor:
             slots, chosen = width_choice[index]

@@ -48,7 +48,7 @@ def test_gradients_match_finite_differences(residual: int | None) -> None:
     assert torch.autograd.gradcheck(lambda *a: mixing_batch_norm(*a[:3], 1e-5, *a[3:])[0], inputs)
 
 
-def test_an_input_without_gradient_gets_none_and_the_matrix_still_gets_its_gradient() -> None:
+def test_a_map_without_gradient_still_gives_the_matrix_its_gradient() -> None:
     y, mixing = (
         channels_last(4, 3, 2, 2, grad=False),
         torch.randn(3, 3, dtype=torch.float64, requires_grad=True),
