@@ -2,10 +2,13 @@
 
 Search iteration = `SearchStage.weights_step` (forward, CE, backward, SGD) on batch A +
 `SearchStage.arch_step` (forward, CE + cost loss, backward, Adam) on batch B. Plain step = two steps
-of the unpruned network on A and B with the same SGD settings (`sgd_cosine`).
+of the unpruned network on A and B with the same SGD settings (`sgd_cosine`), in NCHW (the training
+stages' default) and in NHWC (`resources.channels_last: true`; the search keeps its maps NHWC).
 
-Times come from one process that alternates plain and search iterations and takes the median of
-each, so that drifts of a noisy machine hit both alike. Peak memory comes from one process per mode
+Times come from one process that runs plain, plain NHWC and search iterations in turn; each ratio is
+the median (and range) of the per-round ratios, so that drifts of a noisy machine hit all modes alike.
+On CPU one thread is timed by its CPU time by default (`--threads 1 --clock cpu`), which leaves out
+the time spent waiting for a core on a shared machine. Peak memory comes from one process per mode
 (peak RSS above the RSS after imports and a warm-up, or peak CUDA memory), so that each peak is its own.
 Each process gets the environment `tasray run` gives that kind of job (`tasray.engine.jobs`).
 
@@ -41,7 +44,7 @@ def reset_peak_rss() -> None:
 
 
 def build_steps(model: str, batch: int, size: int, device: str) -> dict[str, Callable[[], None]]:
-    """The plain and the search iteration, each on the same two random batches."""
+    """The plain (NCHW and NHWC) and the search iteration, each on the same two random batches."""
     import torch
     from torch.utils.data import TensorDataset
 
@@ -58,18 +61,24 @@ def build_steps(model: str, batch: int, size: int, device: str) -> dict[str, Cal
         for _ in range(2)
     ]
     cfg = SearchConfig(epochs=1)
-    plain = create_model(model, 10, 3, (size, size)).to(dev).train()
-    opt, schedule = sgd_cosine(
-        plain.parameters(), cfg.weight_lr, cfg.weight_momentum, cfg.weight_decay, 10**6
-    )
 
-    def plain_step() -> None:
-        for x, y in batches:
-            loss = torch.nn.functional.cross_entropy(plain(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            schedule.step()
+    def plain_step(memory_format: torch.memory_format) -> Callable[[], None]:
+        torch.manual_seed(0)
+        plain = create_model(model, 10, 3, (size, size)).to(dev, memory_format=memory_format).train()
+        opt, schedule = sgd_cosine(
+            plain.parameters(), cfg.weight_lr, cfg.weight_momentum, cfg.weight_decay, 10**6
+        )
+        inputs = [(x.contiguous(memory_format=memory_format), y) for x, y in batches]
+
+        def step() -> None:
+            for x, y in inputs:
+                loss = torch.nn.functional.cross_entropy(plain(x), y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                schedule.step()
+
+        return step
 
     data = TensorDataset(torch.cat([x for x, _ in batches]).cpu(), torch.cat([y for _, y in batches]).cpu())
     stage = SearchStage(ArchSpec.full(model, 10, 3, (size, size)), cfg, data, data, batch, dev)
@@ -80,7 +89,11 @@ def build_steps(model: str, batch: int, size: int, device: str) -> dict[str, Cal
         stage.weights_step(xa, ya)
         stage.arch_step(xb, yb)
 
-    return {"plain": plain_step, "search": search_step}
+    return {
+        "plain": plain_step(torch.contiguous_format),
+        "plain_nhwc": plain_step(torch.channels_last),
+        "search": search_step,
+    }
 
 
 def warm_up(device: str) -> None:
@@ -100,9 +113,12 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_both(model: str, batch: int, size: int, device: str, iters: int) -> dict[str, float]:
-    """Median seconds per iteration of each mode, measured alternately in this process."""
+def time_all(
+    model: str, batch: int, size: int, device: str, iters: int, clock: str
+) -> dict[str, list[float]]:
+    """Seconds per iteration of each mode, measured in turn in this process, `iters` rounds."""
     steps = build_steps(model, batch, size, device)
+    timer = time.process_time if clock == "cpu" else time.perf_counter
     times: dict[str, list[float]] = {mode: [] for mode in steps}
     for _ in range(3):
         for step in steps.values():
@@ -110,11 +126,17 @@ def time_both(model: str, batch: int, size: int, device: str, iters: int) -> dic
     for _ in range(iters):
         for mode, step in steps.items():
             sync(device)
-            start = time.perf_counter()
+            start = timer()
             step()
             sync(device)
-            times[mode].append(time.perf_counter() - start)
-    return {mode: statistics.median(t) for mode, t in times.items()}
+            times[mode].append(timer() - start)
+    return times
+
+
+def ratio(times: dict[str, list[float]], mode: str, base: str) -> tuple[float, float, float]:
+    """Median, lowest and highest of the per-round ratios of `mode` to `base`."""
+    ratios = [a / b for a, b in zip(times[mode], times[base], strict=True)]
+    return statistics.median(ratios), min(ratios), max(ratios)
 
 
 def peak_memory(mode: str, model: str, batch: int, size: int, device: str, iters: int) -> float:
@@ -155,6 +177,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--iters", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (CPU)")
+    parser.add_argument(
+        "--clock", choices=["cpu", "wall"], help="cpu: process CPU time (default on CPU); wall: elapsed"
+    )
     parser.add_argument(
         "--memory-of",
         nargs=2,
@@ -163,38 +189,55 @@ def main() -> None:
     )
     parser.add_argument("--times-of", metavar="MODEL", help="print only the median times, measured here")
     args = parser.parse_args()
+    clock = args.clock or ("cpu" if args.device == "cpu" else "wall")
+    if clock == "cpu" and args.device != "cpu":
+        parser.error(f"--clock cpu times CPU work; the device is {args.device}")
+    if args.device == "cpu":
+        import torch
+
+        torch.set_num_threads(args.threads)
     shape = (args.batch, args.size, args.device, args.iters)
     if args.memory_of:
         print(json.dumps(peak_memory(*args.memory_of, *shape)))
         return
     if args.times_of:
-        print(json.dumps(time_both(args.times_of, *shape)))
+        print(json.dumps(time_all(args.times_of, *shape, clock)))
         return
     common = ["--batch", str(args.batch), "--size", str(args.size), "--device", args.device]
-    common += ["--iters", str(args.iters)]
+    common += ["--iters", str(args.iters), "--threads", str(args.threads), "--clock", clock]
     memory = "peak CUDA MiB" if args.device.startswith("cuda") else "peak RSS MiB"
     allocator = os.environ.get("LD_PRELOAD") or "the C library's malloc"
-    print(f"batch {args.batch}, {args.size}x{args.size}x3, device {args.device}, {args.iters} iterations")
+    threads = f", {args.threads} thread(s)" if args.device == "cpu" else ""
+    print(
+        f"batch {args.batch}, {args.size}x{args.size}x3, device {args.device}{threads}, {clock} clock, "
+        f"{args.iters} rounds; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     from tasray.engine.jobs import SEARCH_WORKER_ENV
 
     search_env = job_env("search")
     print(f"allocator: {allocator}")
     print("search processes: " + ", ".join(f"{key}={search_env[key]}" for key in SEARCH_WORKER_ENV))
-    header = f"{'model':<16}{'plain s/it':>11}{'search s/it':>12}{'time ratio':>11}"
-    print(header + f"{memory + ' p/s':>22}{'mem ratio':>10}")
+    print("s/it: median [lowest-highest] of the rounds; search/plain: median [range] of per-round ratios")
+    header = f"{'model':<16}{'plain s/it':>20}{'NHWC plain':>20}{'search s/it':>20}"
+    print(header + f"{'search/plain':>20}{'search/NHWC':>20}{memory + ' p/s':>22}{'mem ratio':>10}")
     for model in args.models:
-        # Plain and search alternate in one process, in the search's environment: the dozen conv
-        # shapes of an unpruned CIFAR ResNet fit either oneDNN cache.
-        seconds = in_subprocess(job_env("search"), "--times-of", model, *common)
+        # All modes alternate in one process, in the search's environment: the dozen conv shapes of
+        # an unpruned CIFAR ResNet fit either oneDNN cache.
+        times = in_subprocess(job_env("search"), "--times-of", model, *common)
         mb = {
             mode: in_subprocess(job_env(mode), "--memory-of", mode, model, *common)
             for mode in ("plain", "search")
         }
-        p, s = seconds["plain"], seconds["search"]
+        cells = [
+            f"{statistics.median(t):.3f} [{min(t):.3f}-{max(t):.3f}]"
+            for t in (times["plain"], times["plain_nhwc"], times["search"])
+        ]
+        ratios = [ratio(times, "search", base) for base in ("plain", "plain_nhwc")]
+        cells += [f"{m:.2f} [{lo:.2f}-{hi:.2f}]" for m, lo, hi in ratios]
         print(
-            f"{model:<16}{p:>11.3f}{s:>12.3f}{s / p:>11.2f}"
-            f"{mb['plain']:>11.0f}/{mb['search']:<10.0f}{mb['search'] / mb['plain']:>10.2f}"
-            f"   images/s plain {2 * args.batch / p:.0f}, search {2 * args.batch / s:.0f}"
+            f"{model:<16}"
+            + "".join(f"{c:>20}" for c in cells)
+            + f"{mb['plain']:>11.0f}/{mb['search']:<10.0f}{mb['search'] / mb['plain']:>10.2f}"
         )
 
 

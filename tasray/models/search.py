@@ -3,16 +3,19 @@ stage over candidate depths (paper Sec. 3.1, Eq. 2–5).
 
 `SearchableResNet.forward(x)` samples |I| widths for every conv, convolves only up to the widest
 sampled width (weight slices, no zero padding), normalises each sampled width with its own
-BatchNorm, aligns them with CWI and sums them with the renormalised Gumbel-softmax weights (Eq. 4).
-Each stage's output mixes its outputs at every candidate depth with Gumbel-softmax weights over all
-of them (Eq. 5; as the authors' code does, |I| applies to widths only). Inside the super-network a
-residual sum of unequal widths adds the narrower map into the first channels of the wider one, as
-the authors' code does; the pruned network uses a 1×1 projection instead.
+BatchNorm, aligns them with CWI and sums them with the renormalised Gumbel-softmax weights (Eq. 4):
+up to `MIXING_MAX_WIDTH` channels as one normalisation and one channel-mixing matrix
+(`tasray.tas.mixing_norm`), wider one candidate at a time. Each stage's output mixes its outputs at
+every candidate depth with Gumbel-softmax weights over all of them (Eq. 5; as the authors' code does,
+|I| applies to widths only). Inside the super-network a residual sum of unequal widths adds the
+narrower map into the first channels of the wider one, as the authors' code does; the pruned network
+uses a 1×1 projection instead. Maps are channels-last (`tasray.tas.layout`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -22,10 +25,17 @@ from tasray.costs.base import ArchDistribution, Cost, DepthDistribution, WidthDi
 from tasray.errors import TasrayError
 from tasray.spec.arch import ArchSpec
 from tasray.spec.widths import round_width
-from tasray.tas.cwi import add_cwi_, cwi
+from tasray.tas.cwi import cwi, cwi_matrix
 from tasray.tas.gumbel import MASKED_LOGIT, gumbel_select, gumbel_softmax
+from tasray.tas.layout import from_pixel_rows, pixel_rows
+from tasray.tas.mixing_norm import mixing_batch_norm
 
 PAPER_WIDTH_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+# Up to this width a conv's candidates are mixed by one (C × C) matrix product (`mixing_batch_norm`);
+# wider, its C² multiply-adds per pixel cost more than normalising the candidates one by one (one
+# conv's forward + backward on one CPU thread: 1.8× faster at 16 channels, even at 64, 1.1× slower
+# at 128 and 4× at 2048).
+MIXING_MAX_WIDTH = 64
 VARIANTS = {"tas": (True, True), "tas_w": (True, False), "tas_d": (False, True)}
 
 
@@ -86,38 +96,68 @@ class CandidateConv(nn.Module):
         nn.init.kaiming_normal_(self.weight, mode="fan_out", nonlinearity="relu")
         self.norms = nn.ModuleList(nn.BatchNorm2d(c) for c in candidates)
 
-    def forward(self, x: Tensor, chosen: list[int], weights: Tensor) -> Tensor:
-        """Weighted sum over the chosen candidate positions, at the widest chosen width."""
-        by_width = sorted(zip(chosen, weights.unbind(), strict=True), key=lambda c: -self.candidates[c[0]])
-        widest = self.candidates[by_width[0][0]]
-        out = F.conv2d(x, self.weight[:widest, : x.shape[1]], None, self.stride, self.padding)
-        if len(chosen) == 1:
-            return self.norms[chosen[0]](out)
-        total = self.weighted_norm(*by_width[0], out)  # the widest candidate: CWI is the identity
-        for index, weight in by_width[1:]:
-            add_cwi_(total, self.weighted_norm(index, weight, out[:, : self.candidates[index]]))
+    def forward(
+        self, x: Tensor, chosen: list[int], weights: Tensor, residual: Tensor | None = None
+    ) -> Tensor:
+        """Σ_k w_k·CWI(BN_k(conv(x)[:, :c_k])) over the chosen candidate positions (Eq. 4), and
+        `residual` added into the first channels of the wider of the two (see `add_into_prefix`)."""
+        widths = [self.candidates[i] for i in chosen]
+        out = F.conv2d(x, self.weight[: max(widths), : x.shape[1]], None, self.stride, self.padding)
+        norms = [self.norms[i] for i in chosen]
+        if len(chosen) == 1 or not self.training or out.shape[1] > MIXING_MAX_WIDTH:
+            mixed = self.one_by_one(out, norms, weights)
+            return mixed if residual is None else add_into_prefix(mixed, residual)
+        width = out.shape[1] if residual is None else max(out.shape[1], residual.shape[1])
+        maps, channels = side_by_side_cwi(tuple(widths), width, out.device, out.dtype)  # cached
+        scales = torch.cat([n.weight * w for n, w in zip(norms, weights, strict=True)])
+        mixing = out.new_zeros(width, out.shape[1]).index_add_(1, channels, maps * scales)
+        shift = maps @ torch.cat([n.bias * w for n, w in zip(norms, weights, strict=True)])
+        mixed, mean, var = mixing_batch_norm(out, mixing, shift, norms[0].eps, residual)
+        count = out.numel() // out.shape[1]
+        with torch.no_grad():  # each candidate's running statistics, as its BatchNorm would update them
+            unbiased = var * (count / (count - 1))
+            for norm, c in zip(norms, widths, strict=True):
+                norm.running_mean.lerp_(mean[:c], norm.momentum)
+                norm.running_var.lerp_(unbiased[:c], norm.momentum)
+                norm.num_batches_tracked.add_(1)
+        return mixed
+
+    @staticmethod
+    def one_by_one(out: Tensor, norms: list[nn.BatchNorm2d], weights: Tensor) -> Tensor:
+        """Eq. 4 one candidate at a time, each Gumbel weight folded into its BatchNorm's affine: in
+        evaluation (each candidate has running statistics of its own) and for maps too wide for the
+        (C × C) mixing matrix to pay."""
+        if len(norms) == 1:
+            return norms[0](out)
+        total = None
+        for norm, w in zip(norms, weights, strict=True):
+            part = F.batch_norm(
+                out[:, : norm.num_features],
+                norm.running_mean,
+                norm.running_var,
+                norm.weight * w,
+                norm.bias * w,
+                norm.training,
+                norm.momentum,
+                norm.eps,
+            )
+            if norm.training:
+                norm.num_batches_tracked.add_(1)
+            part = cwi(part, out.shape[1])
+            total = part if total is None else total + part
         return total
 
-    def weighted_norm(self, index: int, weight: Tensor, x: Tensor) -> Tensor:
-        """weight · BN_index(x), with the weight folded into the affine (w·γ, w·β).
 
-        BatchNorm's backward needs only its input, which the conv output already holds, so the
-        weighted maps are not stored again for the gradient of the weight: this halves the
-        activation memory of the search.
-        """
-        norm = self.norms[index]
-        if norm.training:
-            norm.num_batches_tracked.add_(1)
-        return F.batch_norm(
-            x,
-            norm.running_mean,
-            norm.running_var,
-            norm.weight * weight,
-            norm.bias * weight,
-            norm.training,
-            norm.momentum,
-            norm.eps,
-        )
+@lru_cache(maxsize=1024)  # small matrices (≤ 128 rows), a few hundred per network
+def side_by_side_cwi(
+    widths: tuple[int, ...], rows: int, device: torch.device, dtype: torch.dtype
+) -> tuple[Tensor, Tensor]:
+    """CWI's matrices from each of `widths` to the widest, side by side with zero rows below it up
+    to `rows`, and the channel each of their columns reads: A = Σ_k M_k·diag(s_k) is then one product."""
+    widest = max(widths)
+    maps = torch.cat([cwi_matrix(c, widest, device, dtype) for c in widths], dim=1)
+    channels = torch.cat([torch.arange(c, device=device) for c in widths])
+    return F.pad(maps, (0, 0, 0, rows - widest)), channels
 
 
 class SlicedProjection(nn.Module):
@@ -218,6 +258,10 @@ class SearchableResNet(nn.Module):
             self.depth_logits.normal_(0, 1e-3)
         self.register_buffer("width_mask", self._mask(self.width_options), persistent=False)
         self.register_buffer("depth_mask", self._mask(self.depth_options), persistent=False)
+        # listed once: every search step asks for them, and walking ~1000 modules is not free
+        self._weights = [
+            p for p in self.parameters() if p is not self.width_logits and p is not self.depth_logits
+        ]
 
     @staticmethod
     def _mask(options: list[tuple[int, ...]]) -> Tensor:
@@ -231,8 +275,8 @@ class SearchableResNet(nn.Module):
         return [self.width_logits, self.depth_logits]
 
     def weight_parameters(self) -> list[nn.Parameter]:
-        arch = {id(p) for p in self.arch_parameters()}
-        return [p for p in self.parameters() if id(p) not in arch]
+        """Every parameter but α and β."""
+        return self._weights
 
     def _logits(self) -> tuple[Tensor, Tensor]:
         return (
@@ -247,29 +291,27 @@ class SearchableResNet(nn.Module):
         depth_weights = gumbel_softmax(depth_logits, self.tau, self.sampler)
         # The one host sync per forward: tensor shapes depend on the sampled widths.
         width_choice = self._chosen(widths.indices.flatten().tolist(), k, self.width_options)
+        x = x.contiguous(memory_format=torch.channels_last)  # see `tasray.tas.layout`
 
-        def conv(module: CandidateConv, index: int, inp: Tensor) -> Tensor:
+        def conv(module: CandidateConv, index: int, inp: Tensor, residual: Tensor | None = None) -> Tensor:
             slots, chosen = width_choice[index]
-            return module(inp, chosen, widths.weights[index, slots])
+            return module(inp, chosen, widths.weights[index, slots], residual)
 
-        out = F.relu(conv(self.stem, 0, x))
+        out = F.relu_(conv(self.stem, 0, x))
         block_id = 0
         for stage, depth in enumerate(self.family.stage_depths):
             candidates = self.depth_options[stage]
             outputs: list[Tensor] = []
             for block in range(depth):
-                convs = self.blocks[block_id + block]
+                convs, key = self.blocks[block_id + block], f"{stage}_{block}"
                 branch = out
-                for position, module in enumerate(convs):
-                    index = self.family.conv_index(stage, block, position)
-                    branch = conv(module, index, branch)
-                    if position < len(convs) - 1:
-                        branch = F.relu(branch)
-                key = f"{stage}_{block}"
-                if key in self.projections:
-                    out = F.relu(branch + self.projections[key](out, branch.shape[1]))
-                else:
-                    out = F.relu(add_into_prefix(branch, out))
+                for position, module in enumerate(convs[:-1]):
+                    branch = F.relu_(conv(module, self.family.conv_index(stage, block, position), branch))
+                last = self.family.conv_index(stage, block, len(convs) - 1)
+                shortcut = out
+                if key in self.projections:  # as wide as the block's output
+                    shortcut = self.projections[key](out, convs[-1].candidates[max(width_choice[last][1])])
+                out = F.relu_(conv(convs[-1], last, branch, shortcut))
                 if block + 1 in candidates:
                     outputs.append(out)
             block_id += depth
@@ -293,8 +335,16 @@ class SearchableResNet(nn.Module):
         """Eq. 5: the stage's outputs at its candidate depths, aligned by CWI, weighted by p̂."""
         if len(outputs) == 1:
             return outputs[0]
-        widest = max(t.shape[1] for t in outputs)
-        return sum(w * cwi(t, widest) for w, t in zip(weights.unbind(), outputs, strict=True))
+        widest = max(range(len(outputs)), key=lambda d: outputs[d].shape[1])
+        # Summed as (pixels × channels) matrices, in place into one that is no view of another
+        total = pixel_rows(outputs[widest]) * weights[widest]
+        for d, (t, w) in enumerate(zip(outputs, weights.unbind(), strict=True)):
+            if d == widest:
+                continue
+            if t.shape[1] < total.shape[1]:
+                t = cwi(t, total.shape[1])
+            total.addcmul_(pixel_rows(t), w)
+        return from_pixel_rows(total, outputs[widest])
 
     def probabilities(self) -> tuple[list[Tensor], list[Tensor]]:
         """p = softmax(α) per conv and q = softmax(β) per stage, over each row's real candidates."""

@@ -3,7 +3,7 @@
 B = CWI(A, C_out) with B_i = mean(A_{s:e−1}), s = ⌊i·C/C_out⌋, e = ⌈(i+1)·C/C_out⌉. That is adaptive
 average pooling over the channel axis. The search only ever widens (C ≤ C_out), where each output
 channel averages one or two neighbouring input channels, so that case is one or two gathers, about 3×
-faster than generic adaptive pooling.
+faster than generic adaptive pooling. `cwi_matrix` is the same map as a matrix.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from functools import cache
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from tasray.tas.layout import from_pixel_rows, pixel_rows
 
 
 @cache
@@ -27,30 +29,32 @@ def _widening_indices(channels: int, out_channels: int, device: torch.device) ->
 
 
 def cwi(x: Tensor, out_channels: int) -> Tensor:
-    """Resize the channel axis (dim 1) of an NCHW tensor to `out_channels` by adaptive averaging."""
+    """Resize the channel axis (dim 1) of an NCHW tensor to `out_channels` by adaptive averaging.
+
+    A channels-last map stays channels-last: it is widened by gathering columns of its pixel rows.
+    """
     channels = x.shape[1]
     if channels == out_channels:
         return x
     if channels > out_channels:
         return F.adaptive_avg_pool3d(x.unsqueeze(1), (out_channels, *x.shape[2:])).squeeze(1)
     first, last = _widening_indices(channels, out_channels, x.device)
-    if last is None:
-        return x.index_select(1, first)
-    return (x.index_select(1, first) + x.index_select(1, last)) * 0.5
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        return from_pixel_rows(_average_of_gathers(pixel_rows(x), first, last), x)
+    return _average_of_gathers(x, first, last)
 
 
-def add_cwi_(total: Tensor, x: Tensor) -> Tensor:
-    """total += CWI(x, total.shape[1]), in place, for an `x` no wider than `total`.
+def _average_of_gathers(x: Tensor, first: Tensor, last: Tensor | None) -> Tensor:
+    out = x.index_select(1, first)
+    return out if last is None else out.add_(x.index_select(1, last)).mul_(0.5)
 
-    Adding the gathers straight into `total` skips the temporaries of `total + cwi(x, …)`; the
-    search does this for every sampled width of every conv.
+
+@cache
+def cwi_matrix(channels: int, out_channels: int, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """CWI as the (out_channels × channels) matrix M with CWI(x) = M·x along the channel axis.
+
+    CWI is linear in the channels, so its matrix is CWI applied to the identity. The search folds
+    it, with each candidate's BatchNorm affine, into one channel-mixing matrix per conv.
     """
-    channels, out_channels = x.shape[1], total.shape[1]
-    if channels > out_channels:
-        raise ValueError(f"add_cwi_ widens only: {channels} channels into {out_channels}")
-    if channels == out_channels:
-        return total.add_(x)
-    first, last = _widening_indices(channels, out_channels, x.device)
-    if last is None:
-        return total.add_(x.index_select(1, first))
-    return total.add_(x.index_select(1, first), alpha=0.5).add_(x.index_select(1, last), alpha=0.5)
+    identity = torch.eye(channels, device=device, dtype=dtype).view(channels, channels, 1, 1)
+    return cwi(identity, out_channels).view(channels, out_channels).t()

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from tasray.tas.cwi import add_cwi_, cwi
+from tasray.tas.cwi import cwi, cwi_matrix
 
 
 def footnote_cwi(a: torch.Tensor, out_channels: int) -> torch.Tensor:
@@ -22,6 +22,10 @@ def footnote_cwi(a: torch.Tensor, out_channels: int) -> torch.Tensor:
 def test_cwi_matches_the_footnote_formula(channels: int, out_channels: int) -> None:
     a = torch.randn(2, channels, 3, 4)
     torch.testing.assert_close(cwi(a, out_channels), footnote_cwi(a, out_channels))
+    nhwc = cwi(a.contiguous(memory_format=torch.channels_last), out_channels)
+    torch.testing.assert_close(nhwc, footnote_cwi(a, out_channels))
+    if channels < out_channels:  # the search only widens, and then keeps its maps channels-last
+        assert nhwc.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_cwi_has_gradient() -> None:
@@ -30,14 +34,9 @@ def test_cwi_has_gradient() -> None:
     assert a.grad is not None and (a.grad > 0).all()
 
 
-@pytest.mark.parametrize(("channels", "out_channels"), [(3, 8), (4, 8), (8, 8), (1, 5)])
-def test_add_cwi_adds_the_footnote_formula_in_place(channels: int, out_channels: int) -> None:
-    total, a = torch.randn(2, out_channels, 3, 3), torch.randn(2, channels, 3, 3)
-    expected = total + footnote_cwi(a, out_channels)
-    assert add_cwi_(total, a) is total
-    torch.testing.assert_close(total, expected)
-
-
-def test_add_cwi_refuses_to_narrow() -> None:
-    with pytest.raises(ValueError, match="widens only: 8 channels into 4"):
-        add_cwi_(torch.zeros(1, 4, 1, 1), torch.zeros(1, 8, 1, 1))
+@pytest.mark.parametrize(("channels", "out_channels"), [(3, 8), (4, 8), (8, 8), (1, 5), (10, 3)])
+def test_cwi_matrix_is_the_footnote_formula_as_a_matrix(channels: int, out_channels: int) -> None:
+    a = torch.randn(2, channels, 3, 3, dtype=torch.float64)
+    matrix = cwi_matrix(channels, out_channels, a.device, a.dtype)
+    assert matrix.shape == (out_channels, channels)
+    torch.testing.assert_close(torch.einsum("oc,nchw->nohw", matrix, a), footnote_cwi(a, out_channels))
