@@ -210,7 +210,7 @@ def retrain_and_record(
         teacher_top1=teacher.top1,
         target_ratio=target,
         lambda_cost=exp.search.lambda_cost if is_tas else None,
-        num_samples=exp.search.num_selected if is_tas else None,
+        num_selected=exp.search.num_selected if is_tas else None,
         tolerance=exp.search.tolerance if target is not None else None,
         search_seconds=found.search_seconds,
         train_seconds=trained.seconds,

@@ -24,7 +24,7 @@ DPI = 110
 SWEPT = (
     ("target_ratio", "target R (FLOP ratio)"),
     ("lambda_cost", "λ_cost"),
-    ("num_samples", "|I|"),
+    ("num_selected", "|I|"),
 )
 
 
@@ -162,7 +162,7 @@ def plot_sweep(rows: pd.DataFrame, path: Path, title: str) -> Path:
                 axes.text(0.5, 0.5, "not swept", ha="center", va="center", transform=axes.transAxes)
             elif name == "lambda_cost" and _spans_decades(present[name]):
                 axes.set_xscale("log")
-            if name == "num_samples":
+            if name == "num_selected":
                 axes.xaxis.set_major_locator(MaxNLocator(integer=True))
             axes.set_xlabel(label)
             axes.set_ylabel(metric_label)

@@ -12,7 +12,14 @@ from rich.console import Console
 
 from tasray.costs.flops import FlopsCost
 from tasray.errors import TasrayError
-from tasray.results.leaderboard import build_leaderboards, dominated_by, flop_bucket, hypervolume, pareto_mask
+from tasray.results.leaderboard import (
+    build_leaderboards,
+    dominated_by,
+    flop_bucket,
+    hypervolume,
+    pareto_mask,
+    reference_point,
+)
 from tasray.results.leaderboard_render import (
     format_flops,
     leaderboard_csv,
@@ -136,6 +143,16 @@ def test_empty_table_prints_a_message() -> None:
     console = Console(record=True, file=io.StringIO())
     render_leaderboard(SCHEMA.empty_table(), console)
     assert console.export_text().strip() == "No results yet."
+
+
+def test_the_reference_point_gives_the_worst_method_a_positive_hypervolume() -> None:
+    best = (np.array([0.4, 0.6]), np.array([91.0, 92.0]))
+    worst = (np.array([0.8]), np.array([88.0]))  # the costliest and the least accurate point
+    reference = reference_point(np.concatenate([best[0], worst[0]]), np.concatenate([best[1], worst[1]]))
+    assert reference == pytest.approx((0.8 + 0.04, 88.0 - 0.4))  # 10% of each axis's spread beyond
+    assert hypervolume(*worst, reference) == pytest.approx(0.04 * 0.4)
+    assert hypervolume(*best, reference) > hypervolume(*worst, reference) > 0
+    assert reference_point(np.array([0.5]), np.array([90.0])) == pytest.approx((0.51, 89.9))
 
 
 def test_hypervolume_is_the_area_the_front_dominates_up_to_the_reference() -> None:
