@@ -43,7 +43,8 @@ from tasray.spec.arch import ArchSpec
 
 REPORT_NAME = "report.md"
 CONVENTIONS = (
-    "FLOPs are multiply-accumulates (MACs) of one image, the convention of the TAS paper; "
+    "FLOPs are multiply-accumulates (MACs) of one image, the convention of the TAS paper, written "
+    "in millions (the paper's 2.24E7 is 22.40M), as parameters are; "
     '"pruned" is the share of the unpruned FLOPs removed (the paper\'s prune ratio). '
     "Accuracies are test-set percentages; drop = teacher top-1 − top-1."
 )
@@ -211,6 +212,7 @@ def _widths_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> 
             f"{method_label(r['method'])} {r['trial_id']}: top-1 {r['top1']:.2f}%, "
             f"{format_flops(r['flops'])} FLOPs",
             ArchSpec.from_json(r["arch"]),
+            r["method"],
         )
         for _, r in best.sort_values("top1", ascending=False).iterrows()
     ]

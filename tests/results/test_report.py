@@ -79,7 +79,7 @@ def test_report_has_leaderboard_published_rows_and_sweep(report: Path) -> None:
     ):
         assert heading in text
     resnet20 = text.split("## Measured vs. published")[1].split("### cifar10 · cifar_resnet44")[0]
-    assert "| published (paper, Table 3) | LCCL [7] | – | 91.68% | 1.06% | 2.61E7 | 36.0% |" in (resnet20)
+    assert "| published (paper, Table 3) | LCCL [7] | – | 91.68% | 1.06% | 26.10M | 36.0% |" in (resnet20)
     assert "| measured | TAS | kd | 92.30% |" in resnet20
     assert "The paper reports no numbers for this data set and model." in text
     sweep = text.split("## Effect of R")[1]
