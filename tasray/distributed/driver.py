@@ -25,6 +25,7 @@ from tasray.distributed.progress import ProgressView
 from tasray.distributed.sweep import run_sweep
 from tasray.distributed.train import RayRunner, ray_storage
 from tasray.distributed.tune_metrics import StageEventFile
+from tasray.engine.health import run_warnings
 from tasray.engine.latency import device_here, read_table, resolve_table
 from tasray.engine.pipeline import get_teacher
 from tasray.io import storage
@@ -92,6 +93,8 @@ def run_experiment(
         )
         teacher = cached_teacher or get_teacher(exp, teacher_runner)
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
+        for warning in run_warnings(exp, teacher):
+            console.print(f"[yellow]⚠ {warning}[/yellow]", highlight=False, soft_wrap=True)
         exp = with_latency_table(exp, console)
         config_file = save_resolved(exp, storage.join(exp.storage_path, exp.name, CONFIG_FILE))
         console.print(f"resolved config: {config_file}")

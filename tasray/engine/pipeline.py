@@ -53,6 +53,7 @@ class Teacher:
     top1: float
     top5: float
     seconds: float
+    losses: tuple[float, ...] = ()  # training loss per epoch (a checkpoint's: its test loss)
 
     def state(self) -> dict[str, torch.Tensor]:
         return {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
@@ -80,12 +81,14 @@ class TeacherCache(KeyedCache[Teacher]):
             "top1": teacher.top1,
             "top5": teacher.top5,
             "seconds": teacher.seconds,
+            "losses": list(teacher.losses),
         }
 
     def decode(self, blob: dict[str, Any]) -> Teacher:
         model = build_network(ArchSpec.from_dict(blob["spec"]))
         model.load_state_dict(blob["state"])
-        return Teacher(model.spec, model.eval(), blob["top1"], blob["top5"], blob["seconds"])
+        losses = tuple(blob.get("losses", ()))  # teachers cached before losses were kept have none
+        return Teacher(model.spec, model.eval(), blob["top1"], blob["top5"], blob["seconds"], losses)
 
 
 def trial_model_dir(exp: Experiment, trial_id: str) -> str:
@@ -102,7 +105,7 @@ def load_teacher_checkpoint(exp: Experiment, device: torch.device) -> Teacher:
     model.load_state_dict(read_state_dict(exp.teacher.checkpoint, model, what))
     model.eval().to(device)
     scores = evaluate(model, dataset(exp.data, "test", exp.seed), exp.data.eval_batch_size, device)
-    return Teacher(spec, model.cpu(), scores["top1"], scores["top5"], 0.0)
+    return Teacher(spec, model.cpu(), scores["top1"], scores["top5"], 0.0, (scores["loss"],))
 
 
 def get_teacher(exp: Experiment, runner: Runner, device: torch.device | None = None) -> Teacher:
@@ -115,7 +118,8 @@ def get_teacher(exp: Experiment, runner: Runner, device: torch.device | None = N
         teacher = load_teacher_checkpoint(exp, device or torch.device("cpu"))
     else:
         result = runner.run(teacher_job(exp))
-        teacher = Teacher(result.spec, result.model, result.top1, result.top5, result.seconds)
+        losses = tuple(epoch["loss"] for epoch in result.history)
+        teacher = Teacher(result.spec, result.model, result.top1, result.top5, result.seconds, losses)
     cache.save(key, teacher)
     return teacher
 
@@ -210,7 +214,7 @@ def retrain_and_record(
         teacher_top1=teacher.top1,
         target_ratio=target,
         lambda_cost=exp.search.lambda_cost if is_tas else None,
-        num_samples=exp.search.num_selected if is_tas else None,
+        num_selected=exp.search.num_selected if is_tas else None,
         tolerance=exp.search.tolerance if target is not None else None,
         search_seconds=found.search_seconds,
         train_seconds=trained.seconds,

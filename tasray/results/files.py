@@ -1,10 +1,11 @@
 """Trial files as found in a store that other tools may write too: found once each, read defensively.
 
 A file is read whole and fitted to `SCHEMA` column by column (a column an older file lacks reads
-as null); a column of the wrong type, a missing value where the schema needs one, a non-finite
-accuracy or FLOP ratio, or an ArchSpec that does not parse stops the command with one line naming
-the file (and the trial). On a local disk every real folder is walked once, so a symlink loop is
-not followed round, and files are read by Python, so a name that is not UTF-8 reads too.
+as null, a column it has under an old name reads under the new one); a column of the wrong type, a
+missing value where the schema needs one, a non-finite accuracy or FLOP ratio, or an ArchSpec that
+does not parse stops the command with one line naming the file (and the trial). On a local disk
+every real folder is walked once, so a symlink loop is not followed round, and files are read by
+Python, so a name that is not UTF-8 reads too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from tasray.errors import TasrayError, failure_cause
-from tasray.results.schema import SCHEMA
+from tasray.results.schema import RENAMED, SCHEMA
 from tasray.spec.arch import ArchSpec
 
 SUFFIX = ".parquet"
@@ -117,6 +118,9 @@ def arrow_owned(data: bytes) -> pa.Buffer:
 
 def fit_schema(table: pa.Table, file: str) -> pa.Table:
     """`table` cast column by column to `SCHEMA`; columns it lacks (older versions) are null."""
+    table = table.rename_columns(
+        [name if name in SCHEMA.names else RENAMED.get(name, name) for name in table.column_names]
+    )
     missing = [f.name for f in SCHEMA if not f.nullable and f.name not in table.column_names]
     if missing:
         raise TasrayError(f"not a tasray results file: {file} lacks columns {', '.join(missing)}")

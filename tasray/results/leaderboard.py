@@ -25,6 +25,10 @@ from tasray.results.published import published_for
 from tasray.results.seeds import mean_over_seeds, seed_rows
 
 BUCKET_POINTS = 10  # width of a cost-ratio bucket, in percent of the unpruned network's cost
+# The hypervolume's reference lies this share of each axis's spread beyond the worst point (of at
+# least MIN_SPREAD: FLOP ratio, top-1 points), so the worst method's points still cover some area.
+REFERENCE_MARGIN = 0.1
+MIN_SPREAD = (0.1, 1.0)
 # --sort name -> (column, ascending): better first for every key.
 SORT_KEYS = {
     "top1": ("top1", False),
@@ -148,6 +152,14 @@ def dominated_by(
     no_worse = (other_flops[None, :] <= flops[:, None]) & (other_top1[None, :] >= top1[:, None])
     better = (other_flops[None, :] < flops[:, None]) | (other_top1[None, :] > top1[:, None])
     return np.any(no_worse & better, axis=1)
+
+
+def reference_point(flop_ratio: np.ndarray, top1: np.ndarray) -> tuple[float, float]:
+    """The hypervolume's reference (FLOP ratio, top-1): a margin beyond the worst of each over all
+    the points (the nadir), so that no method's front, the worst one's included, covers zero area."""
+    ratio_margin = REFERENCE_MARGIN * max(float(np.ptp(flop_ratio)), MIN_SPREAD[0])
+    top1_margin = REFERENCE_MARGIN * max(float(np.ptp(top1)), MIN_SPREAD[1])
+    return float(flop_ratio.max()) + ratio_margin, float(top1.min()) - top1_margin
 
 
 def hypervolume(flop_ratio: np.ndarray, top1: np.ndarray, reference: tuple[float, float]) -> float:

@@ -1,9 +1,11 @@
 """Leaderboards as a rich terminal table, a Markdown table, or CSV.
 
-All three show the same columns, defined once in `display_columns`. FLOPs are MACs written like
-the paper ("2.24E7"); top-1 is a mean ± std over the seeds of a configuration; R is the row's
-target and "ratio" its cost relative to the unpruned network, under the leaderboard's cost. The
-paper's published rows, when asked for, follow the measured ones, unranked.
+All three show the same columns, defined once in `display_columns`. FLOPs (MACs) and parameters
+are written in millions, in one style everywhere (table, Markdown, report): "22.40M", "0.270M";
+top-1 is a mean ± std over the seeds of a configuration; R is the row's target, "cost" what R is a
+ratio of, "in band" whether the row's cost lies within (1 ± t)·R, and "<cost> ratio" its cost
+relative to the unpruned network under the leaderboard's cost. The paper's published rows, when
+asked for, follow the measured ones, unranked.
 """
 
 from __future__ import annotations
@@ -31,9 +33,13 @@ EMPTY_MESSAGE = "No results yet."
 
 
 def format_flops(macs: float) -> str:
-    """MACs in the paper's notation, e.g. 22400000 -> ``2.24E7``."""
-    mantissa, exponent = f"{macs:.2E}".split("E")
-    return f"{mantissa}E{int(exponent)}"
+    """MACs in millions, e.g. 22400000 -> ``22.40M`` (the paper's 2.24E7)."""
+    return f"{macs / 1e6:.2f}M"
+
+
+def format_params(count: float | None) -> str:
+    """Parameters in millions, e.g. 270000 -> ``0.270M``; an en dash for a missing value."""
+    return "–" if count is None or pd.isna(count) else f"{count / 1e6:.3f}M"
 
 
 def format_percent(value: float | None, digits: int = 2) -> str:
@@ -57,18 +63,21 @@ BEST_MARK, PARETO_MARK, OUT_OF_BAND_MARK = "★", "◆", "⚠"
 PUBLISHED = "published"
 LEGEND = (
     f"{BEST_MARK} best top-1 of its cost bucket · {PARETO_MARK} Pareto-optimal · "
-    f"{OUT_OF_BAND_MARK} cost outside (1 ± t)·R · top-1: mean ± std over the seeds"
+    f"{OUT_OF_BAND_MARK} no: cost outside (1 ± t)·R · FLOPs (MACs) and params in millions · "
+    "top-1: mean ± std over the seeds"
 )
 
 
 def _marks(row: pd.Series) -> str:
-    in_band = row.get("in_band")  # null for rows without a FLOP target (and files of schema 1)
-    out_of_band = in_band is not None and not pd.isna(in_band) and not in_band
-    return (
-        (BEST_MARK if row["best"] else "")
-        + (PARETO_MARK if row["pareto"] else "")
-        + (OUT_OF_BAND_MARK if out_of_band else "")
-    )
+    return (BEST_MARK if row["best"] else "") + (PARETO_MARK if row["pareto"] else "")
+
+
+def _in_band(row: pd.Series) -> str:
+    """Whether the row's cost lies in (1 ± t)·R; – for rows without a target (and schema 1 files)."""
+    in_band = row.get("in_band")
+    if in_band is None or pd.isna(in_band):
+        return "–"
+    return "yes" if in_band else f"{OUT_OF_BAND_MARK} no"
 
 
 def _latency(row: pd.Series) -> str:
@@ -77,11 +86,10 @@ def _latency(row: pd.Series) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.3g}"
 
 
-def _target(row: pd.Series, cost: str) -> str:
-    """R, naming its cost when that is not the leaderboard's."""
-    text = format_number(row["target_ratio"], 2)
+def _cost(row: pd.Series) -> str:
+    """The cost the row's R is a ratio of; – without a target (or in rows from before costs)."""
     own = row.get("cost")
-    return f"{text} {own}" if text != "–" and isinstance(own, str) and own != cost else text
+    return own if isinstance(own, str) and not pd.isna(row["target_ratio"]) else "–"
 
 
 Column = tuple[str, Callable[[pd.Series], str], bool]  # (header, cell text, right-aligned)
@@ -96,10 +104,12 @@ def display_columns(board: Leaderboard) -> list[Column]:
         ("seeds", lambda r: "–" if pd.isna(r["seeds"]) else str(int(r["seeds"])), True),
         ("top-1", format_top1, True),
         ("drop", lambda r: format_percent(r["accuracy_drop"]), True),
-        ("R", lambda r: _target(r, board.cost), True),
-        ("ratio", lambda r: format_number(r["ratio"]), True),
+        ("R", lambda r: format_number(r["target_ratio"], 2), True),
+        ("cost", _cost, False),
+        ("in band", _in_band, False),
+        (f"{board.cost} ratio", lambda r: format_number(r["ratio"]), True),
         ("FLOPs", lambda r: format_flops(r["flops"]), True),
-        ("params", lambda r: "–" if pd.isna(r["params"]) else f"{r['params'] / 1e6:.3f}M", True),
+        ("params", lambda r: format_params(r["params"]), True),
         ("ms", _latency, True),
         ("", _marks, False),
     ]

@@ -1,7 +1,8 @@
 """The report's figures, drawn with matplotlib's Agg renderer (no display needed) and saved as PNG.
 
 Each function takes results rows as a pandas DataFrame (columns of `SCHEMA`) and writes one file.
-Figures are built with `matplotlib.figure.Figure`, not pyplot, so no global state is touched.
+Figures are built with `matplotlib.figure.Figure`, not pyplot, so no global state is touched. A
+method has the same colour in every figure (`tasray.results.colors`); epochs are whole numbers.
 """
 
 from __future__ import annotations
@@ -10,48 +11,51 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from tasray.methods import method_label
+from tasray.results.colors import method_color, method_order, shade
 from tasray.results.leaderboard import pareto_mask
 from tasray.spec.arch import ArchSpec
 
 DPI = 110
 # Hyper-parameters of a TAS sweep: (column, axis label).
 SWEPT = (
-    ("target_ratio", "target R (FLOP ratio)"),
+    ("target_ratio", "target R (of the trial's cost)"),
     ("lambda_cost", "λ_cost"),
-    ("num_samples", "|I|"),
+    ("num_selected", "|I|"),
 )
+PANEL_SIZE = (3.4, 2.8)  # inches per sweep panel
+LEGEND_INCHES = 1.5  # beside the sweep's panels
 
 
-def _save(figure: Figure, path: Path) -> Path:
-    figure.tight_layout()
+def _save(figure: Figure, path: Path, legend_inches: float = 0.0) -> Path:
+    """Lay `figure` out (leaving `legend_inches` on the right for a figure legend) and save it."""
+    figure.tight_layout(rect=(0, 0, 1 - legend_inches / figure.get_figwidth(), 1))
     figure.savefig(path, dpi=DPI)
     return path
 
 
-def _colors(methods: list[str]) -> dict[str, tuple]:
-    palette = colormaps["tab10"]
-    return {method: palette(i % 10) for i, method in enumerate(methods)}
+def _in_method_order(methods: list[str]) -> list[str]:
+    """`methods` in the registry's order (the legend's order in every figure), unknown ids last."""
+    order = method_order()
+    return sorted(methods, key=lambda m: (order.index(m) if m in order else len(order), m))
 
 
 def plot_accuracy_vs_flops(rows: pd.DataFrame, published: pd.DataFrame, path: Path, title: str) -> Path:
     """Top-1 vs FLOPs per trial, each method's Pareto front as a step line, paper rows hollow."""
     figure = Figure(figsize=(7, 4.5))
     axes = figure.add_subplot()
-    methods = sorted(rows["method"].unique())
-    colors = _colors(methods)
-    for method in methods:
+    for method in _in_method_order(list(rows["method"].unique())):
         group = rows[rows["method"] == method]
         flops, top1 = group["flops"].to_numpy() / 1e6, group["top1"].to_numpy()
-        axes.scatter(flops, top1, color=colors[method], label=method_label(method), zorder=3)
+        color = method_color(method)
+        axes.scatter(flops, top1, color=color, label=method_label(method), zorder=3)
         front = pareto_mask(flops, top1)
         order = np.argsort(flops[front])
-        axes.step(flops[front][order], top1[front][order], where="post", color=colors[method], alpha=0.7)
+        axes.step(flops[front][order], top1[front][order], where="post", color=color, alpha=0.7)
     shown = published.dropna(subset=["top1"])
     if not shown.empty:
         axes.scatter(
@@ -81,45 +85,77 @@ def plot_accuracy_vs_flops(rows: pd.DataFrame, published: pd.DataFrame, path: Pa
 
 
 def plot_search_trajectories(rows: pd.DataFrame, path: Path, title: str) -> Path:
-    """Per TAS trial and epoch: FLOP ratio of the derived (and expected) arch, mean discrepancy."""
+    """Per TAS trial and epoch: the cost ratio of the derived (and expected) arch against its band
+    (1 ± t)·R, the selected epoch starred, and the mean discrepancy; colour = method, shade = trial."""
     figure = Figure(figsize=(10, 4))
     ratio_axes, discrepancy_axes = figure.subplots(1, 2)
-    for index, (_, row) in enumerate(rows.iterrows()):
+    counts = rows["method"].value_counts()
+    seen: dict[str, int] = {}
+    for _, row in rows.iterrows():
         history = pd.DataFrame(list(row["search_history"]))
-        color = f"C{index % 10}"
-        # expected FLOPs share the derived arch's unpruned reference: flops / flop_ratio
-        full = (history["flops"] / history["flop_ratio"]).replace([np.inf], np.nan)
-        label = f"{row['trial_id']} ({method_label(row['method'])})"
-        ratio_axes.plot(history["epoch"], history["flop_ratio"], color=color, label=label)
-        ratio_axes.plot(
-            history["epoch"], history["expected_flops"] / full, color=color, linestyle="--", alpha=0.6
-        )
+        method = row["method"]
+        color = shade(method_color(method), seen.setdefault(method, 0), int(counts[method]))
+        seen[method] += 1
+        derived, expected = _cost_curves(history)
+        cost = row["cost"] if isinstance(row["cost"], str) else "flops"
+        label = f"{row['trial_id']} ({method_label(method)}, {cost})"
+        ratio_axes.plot(history["epoch"], derived, color=color, label=label)
+        ratio_axes.plot(history["epoch"], expected, color=color, linestyle="--", alpha=0.6)
         if pd.notna(row["target_ratio"]):
             ratio_axes.axhline(row["target_ratio"], color=color, linestyle=":", alpha=0.6)
+            if pd.notna(row["tolerance"]):
+                low, high = (row["target_ratio"] * (1 + sign * row["tolerance"]) for sign in (-1, 1))
+                ratio_axes.axhspan(low, high, color=color, alpha=0.12, linewidth=0)
+        selected = history["epoch"] == row["selected_epoch"]
+        ratio_axes.scatter(
+            history["epoch"][selected],
+            derived[selected],
+            marker="*",
+            s=140,
+            color=color,
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=4,
+        )
         discrepancy_axes.plot(history["epoch"], history["discrepancy"], color=color)
-    ratio_axes.set_title("FLOP ratio: derived (solid), expected (dashed), target R (dotted)", fontsize=9)
+    ratio_axes.set_title(
+        "cost ratio: derived (solid), expected (dashed), R (dotted), (1 ± t)·R (band), kept (★)",
+        fontsize=8,
+    )
     ratio_axes.set_xlabel("search epoch")
-    ratio_axes.set_ylabel("FLOPs / unpruned FLOPs")
+    ratio_axes.set_ylabel("cost / unpruned cost")
     discrepancy_axes.set_title("mean discrepancy (top-1 − top-2 probability)", fontsize=9)
     discrepancy_axes.set_xlabel("search epoch")
     discrepancy_axes.set_ylabel("discrepancy")
     for axes in (ratio_axes, discrepancy_axes):
         axes.grid(alpha=0.3)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     if len(rows) <= 12:
         ratio_axes.legend(fontsize=7)
     figure.suptitle(title)
     return _save(figure, path)
 
 
-def plot_arch_widths(archs: list[tuple[str, ArchSpec]], path: Path) -> Path:
-    """Per conv: the unpruned width (grey) and the kept width (colour); dropped blocks show 0."""
+def _cost_curves(history: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per epoch, the derived and expected architecture's ratio under the trial's cost; rows from
+    before costs (schema 2) have only FLOPs, whose expected ratio shares the derived one's
+    unpruned reference (flops / flop_ratio)."""
+    if "cost_ratio" in history and history["cost_ratio"].notna().all():
+        return history["cost_ratio"], history["expected_cost_ratio"]
+    full = (history["flops"] / history["flop_ratio"]).replace([np.inf], np.nan)
+    return history["flop_ratio"], history["expected_flops"] / full
+
+
+def plot_arch_widths(archs: list[tuple[str, ArchSpec, str]], path: Path) -> Path:
+    """Per conv: the unpruned width (grey) and the kept width (the method's colour) of each
+    (label, spec, method); dropped blocks show 0."""
     figure = Figure(figsize=(10, 2.6 * len(archs)))
-    for axes, (label, spec) in zip(np.atleast_1d(figure.subplots(len(archs), 1)), archs, strict=True):
+    for axes, (label, spec, method) in zip(np.atleast_1d(figure.subplots(len(archs), 1)), archs, strict=True):
         full = np.array(spec.family.max_widths())
         kept = np.array(spec.widths) * used_convs(spec)
         positions = np.arange(len(full))
         axes.bar(positions, full, color="0.85", label="unpruned")
-        axes.bar(positions, kept, color="C0", label="kept")
+        axes.bar(positions, kept, color=method_color(method), label="kept")
         axes.set_title(f"{label} — depths {list(spec.depths)}", fontsize=9)
         axes.set_xlabel("conv index (0 = stem)")
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -146,29 +182,35 @@ def _spans_decades(values: pd.Series) -> bool:
 
 
 def plot_sweep(rows: pd.DataFrame, path: Path, title: str) -> Path:
-    """Top-1 and final FLOP ratio against each swept hyper-parameter (R, λ_cost, |I|)."""
-    figure = Figure(figsize=(11, 6))
-    grid = figure.subplots(2, len(SWEPT))
-    colors = _colors(sorted(rows["method"].unique()))
-    for column, (name, label) in enumerate(SWEPT):
+    """Top-1 and final cost ratio against each hyper-parameter the rows carry (R, λ_cost, |I|):
+    one column of panels per hyper-parameter present, the figure sized to that many columns."""
+    swept = [(name, label) for name, label in SWEPT if rows[name].notna().any()] or [SWEPT[0]]
+    figure = Figure(figsize=(PANEL_SIZE[0] * len(swept) + LEGEND_INCHES, 2 * PANEL_SIZE[1]))
+    grid = figure.subplots(2, len(swept), squeeze=False)
+    ratios = rows["cost_ratio"].fillna(rows["flop_ratio"])  # rows from before costs: FLOPs
+    for column, (name, label) in enumerate(swept):
+        present = rows.dropna(subset=[name])
         for row_index, (metric, metric_label) in enumerate(
-            (("top1", "top-1 (%)"), ("flop_ratio", "FLOP ratio"))
+            ((rows["top1"], "top-1 (%)"), (ratios, "cost ratio (the trial's cost)"))
         ):
             axes: Axes = grid[row_index, column]
-            present = rows.dropna(subset=[name])
-            for method, group in present.groupby("method"):
-                axes.scatter(group[name], group[metric], color=colors[method], label=method_label(method))
+            for method in _in_method_order(list(present["method"].unique())):
+                group = present[present["method"] == method]
+                axes.scatter(
+                    group[name], metric[group.index], color=method_color(method), label=method_label(method)
+                )
             if present.empty:
                 axes.text(0.5, 0.5, "not swept", ha="center", va="center", transform=axes.transAxes)
             elif name == "lambda_cost" and _spans_decades(present[name]):
                 axes.set_xscale("log")
-            if name == "num_samples":
+            if name == "num_selected":
                 axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+            axes.margins(0.15)
             axes.set_xlabel(label)
             axes.set_ylabel(metric_label)
             axes.grid(alpha=0.3)
     handles, labels = grid[0, 0].get_legend_handles_labels()
     if handles:
-        figure.legend(handles, labels, loc="upper right", fontsize=8)
+        figure.legend(handles, labels, loc="center right", fontsize=8)
     figure.suptitle(title)
-    return _save(figure, path)
+    return _save(figure, path, legend_inches=LEGEND_INCHES)

@@ -24,10 +24,12 @@ from tasray.results import plots
 from tasray.results.groups import comparable_groups
 from tasray.results.latency_section import latency_section
 from tasray.results.leaderboard import (
+    REFERENCE_MARGIN,
     build_leaderboards,
     dominated_by,
     hypervolume,
     pareto_mask,
+    reference_point,
 )
 from tasray.results.leaderboard_render import (
     format_flops,
@@ -41,7 +43,8 @@ from tasray.spec.arch import ArchSpec
 
 REPORT_NAME = "report.md"
 CONVENTIONS = (
-    "FLOPs are multiply-accumulates (MACs) of one image, the convention of the TAS paper; "
+    "FLOPs are multiply-accumulates (MACs) of one image, the convention of the TAS paper, written "
+    "in millions (the paper's 2.24E7 is 22.40M), as parameters are; "
     '"pruned" is the share of the unpruned FLOPs removed (the paper\'s prune ratio). '
     "Accuracies are test-set percentages; drop = teacher top-1 − top-1."
 )
@@ -155,9 +158,11 @@ def _accuracy_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -
 
 def fronts_markdown(rows: pd.DataFrame) -> str:
     """Each method's accuracy-vs-FLOPs front and its hypervolume, and TAS's front against the
-    baselines' points, all against one reference: FLOP ratio 1 and the lowest top-1 measured."""
+    baselines' points, all against one reference a little beyond the worst pruned point of any method."""
     pruned = rows[rows["method"] != "unpruned"]
-    reference = (1.0, float(pruned["top1"].min()) if len(pruned) else 0.0)
+    if pruned.empty:
+        return "No pruned trials."
+    reference = reference_point(pruned["flop_ratio"].to_numpy(), pruned["top1"].to_numpy())
     table_rows = []
     for method, group in pruned.groupby("method", sort=True):
         ratios, top1 = group["flop_ratio"].to_numpy(), group["top1"].to_numpy()
@@ -166,8 +171,6 @@ def fronts_markdown(rows: pd.DataFrame) -> str:
         points = ", ".join(f"{100 * r:.1f}% → {t:.2f}%" for r, t in pairs)
         volume = hypervolume(ratios, top1, reference)
         table_rows.append([method_label(method), str(len(group)), points, f"{volume:.3f}"])
-    if not table_rows:
-        return "No pruned trials."
     headers = ["method", "trials", "front (FLOPs kept → top-1)", "hypervolume"]
     lines = [markdown_table(headers, table_rows, [False, True, False, True])]
     searched = pruned["method"].isin(searching_methods())
@@ -182,8 +185,10 @@ def fronts_markdown(rows: pd.DataFrame) -> str:
             f"points; it dominates {dominated} of {plural(len(baselines), 'baseline point')}."
         )
     lines.append(
-        f"Hypervolume: the area of (FLOP ratio, top-1 in points) a front dominates, up to FLOP ratio "
-        f"1 and top-1 {reference[1]:.2f}% (the lowest measured); larger is better."
+        f"Hypervolume: the area of (FLOP ratio, top-1 in points) a front dominates, up to the reference "
+        f"FLOP ratio {reference[0]:.3f} and top-1 {reference[1]:.2f}%: the worst ratio and the lowest "
+        f"top-1 of any pruned trial, each moved {REFERENCE_MARGIN:.0%} of its spread beyond, so every "
+        "method's front covers some area; larger is better."
     )
     return "\n\n".join(lines)
 
@@ -207,6 +212,7 @@ def _widths_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> 
             f"{method_label(r['method'])} {r['trial_id']}: top-1 {r['top1']:.2f}%, "
             f"{format_flops(r['flops'])} FLOPs",
             ArchSpec.from_json(r["arch"]),
+            r["method"],
         )
         for _, r in best.sort_values("top1", ascending=False).iterrows()
     ]
@@ -221,7 +227,7 @@ def _sweep_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> s
         return "No TAS trial for this data set and model."
     name = f"sweep-{slug}.png"
     plots.plot_sweep(searched, folder / name, f"TAS sweep, {title}")
-    ordered = searched.sort_values(["target_ratio", "lambda_cost", "num_samples", "trial_id"])
+    ordered = searched.sort_values(["target_ratio", "lambda_cost", "num_selected", "trial_id"])
     table = markdown_table(
         ["trial", "method", "R", "λ_cost", "|I|", "FLOP ratio", "top-1"],
         [
@@ -230,7 +236,7 @@ def _sweep_section(rows: pd.DataFrame, folder: Path, title: str, slug: str) -> s
                 method_label(r["method"]),
                 _number(r["target_ratio"]),
                 _number(r["lambda_cost"]),
-                _number(r["num_samples"]),
+                _number(r["num_selected"]),
                 f"{r['flop_ratio']:.3f}",
                 format_percent(r["top1"]),
             ]

@@ -8,9 +8,12 @@ experiment's latency table's prediction for the network and its ratio to the unp
 (`latency_ratio`, the ratio `--cost latency` buckets by), and the network measured with the fixed
 protocol at batch 1 and at the table's batch on the table's device, each with its ratio to the
 unpruned network timed in the same rounds (null where the row's process lacked that device).
+Schema 5 renamed TAS's |I| from ``num_samples`` (easily read as Tune's number of trials) to
+``num_selected``, the config's name.
 
-Schema evolution: bump `SCHEMA_VERSION` and only *add* nullable columns. Readers project every
-file onto the current `SCHEMA`, so a column that an older file lacks reads as null.
+Schema evolution: bump `SCHEMA_VERSION` and only *add* nullable columns (or rename one, listed in
+`RENAMED`). Readers project every file onto the current `SCHEMA`, so a column that an older file
+lacks reads as null, and a renamed column reads under its new name.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from tasray.methods.registry import METHODS
 from tasray.spec.arch import ArchSpec
 from tasray.tas.cost_loss import in_band as ratio_in_band
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+RENAMED = {"num_samples": "num_selected"}  # old column name -> current (schema 5)
 UNPRUNED = "unpruned"  # the method of a row that holds the unpruned network
 TRANSFERS = ("scratch", "init", "kd")
 HISTORY_KEYS = (
@@ -72,7 +76,7 @@ SCHEMA = pa.schema(
         pa.field("seed", pa.int64(), nullable=False),
         pa.field("target_ratio", pa.float64()),
         pa.field("lambda_cost", pa.float64()),
-        pa.field("num_samples", pa.int32()),
+        pa.field("num_selected", pa.int32()),
         pa.field("tolerance", pa.float64()),
         pa.field("flops", pa.int64(), nullable=False),
         pa.field("params", pa.int64(), nullable=False),
@@ -136,7 +140,7 @@ class TrialRecord:
     cost_ratio: float | None = None  # the final network's ratio under `cost`
     target_ratio: float | None = None  # target R as a ratio of `cost`; null without a target
     lambda_cost: float | None = None  # TAS weight λ_cost of the cost loss; null for baselines
-    num_samples: int | None = None  # TAS |I|, channel choices sampled per layer; null otherwise
+    num_selected: int | None = None  # TAS |I|, channel choices sampled per layer; null otherwise
     tolerance: float | None = None  # tolerance t: the band is (1 ± t)·R; null without a target
     search_seconds: float | None = None  # wall time of the search stage; null if none
     train_seconds: float | None = None  # wall time of the (re)training stage

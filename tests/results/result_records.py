@@ -58,7 +58,7 @@ def record(
         top5=99.0,
         target_ratio=flop_ratio(arch) if searched else None,  # in band unless a test says otherwise
         lambda_cost=2.0 if searched else None,
-        num_samples=3 if searched else None,
+        num_selected=3 if searched else None,
         tolerance=0.05 if searched else None,
         search_history=history(4, 1.0, keep**2) if searched else [],
         search_seconds=12.5 if searched else None,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,14 +13,23 @@ from rich.console import Console
 
 from tasray.costs.flops import FlopsCost
 from tasray.errors import TasrayError
-from tasray.results.leaderboard import build_leaderboards, dominated_by, flop_bucket, hypervolume, pareto_mask
+from tasray.results.leaderboard import (
+    build_leaderboards,
+    dominated_by,
+    flop_bucket,
+    hypervolume,
+    pareto_mask,
+    reference_point,
+)
 from tasray.results.leaderboard_render import (
     format_flops,
+    format_params,
     leaderboard_csv,
     leaderboard_markdown,
     print_leaderboard,
     render_leaderboard,
 )
+from tasray.results.report import write_report
 from tasray.results.schema import SCHEMA
 from tasray.results.store import ResultsStore
 from tasray.spec.arch import ArchSpec
@@ -89,7 +99,8 @@ def test_pareto_mask_and_buckets() -> None:
     top1 = np.array([90.0, 89.0, 80.0, 90.0, 80.0])
     assert pareto_mask(flops, top1).tolist() == [True, False, True, False, True]
     assert [flop_bucket(r) for r in (0.3, 0.55, 0.999, 1.0)] == [30, 50, 90, 100]
-    assert format_flops(2.24e7) == "2.24E7" and format_flops(1.21e9) == "1.21E9"
+    assert format_flops(2.24e7) == "22.40M" and format_flops(1.21e9) == "1210.00M"
+    assert format_params(2.7e5) == "0.270M" and format_params(None) == "–"
 
 
 def test_rich_table_lists_rows_in_rank_order(table: pa.Table) -> None:
@@ -114,7 +125,8 @@ def test_rows_outside_their_flop_band_are_marked(tmp_path: Path) -> None:
     text = console.export_text()
     marks = {line.split()[-1]: line for line in text.splitlines() if " kd " in line}
     assert "⚠" in marks["tas-out"] and "⚠" not in marks["tas-in"] and "⚠" not in marks["fixed"]
-    assert "⚠ cost outside (1 ± t)·R" in text
+    assert "⚠ no: cost outside (1 ± t)·R" in text
+    assert "⚠ no" in marks["tas-out"] and " yes " in marks["tas-in"] and " yes " not in marks["fixed"]
     rows = list(csv.DictReader(io.StringIO(leaderboard_csv(build_leaderboards(store.read())))))
     assert {r["trial_id"]: r["in_band"] for r in rows} == {"tas-in": "True", "tas-out": "False", "fixed": ""}
 
@@ -136,6 +148,16 @@ def test_empty_table_prints_a_message() -> None:
     console = Console(record=True, file=io.StringIO())
     render_leaderboard(SCHEMA.empty_table(), console)
     assert console.export_text().strip() == "No results yet."
+
+
+def test_the_reference_point_gives_the_worst_method_a_positive_hypervolume() -> None:
+    best = (np.array([0.4, 0.6]), np.array([91.0, 92.0]))
+    worst = (np.array([0.8]), np.array([88.0]))  # the costliest and the least accurate point
+    reference = reference_point(np.concatenate([best[0], worst[0]]), np.concatenate([best[1], worst[1]]))
+    assert reference == pytest.approx((0.8 + 0.04, 88.0 - 0.4))  # 10% of each axis's spread beyond
+    assert hypervolume(*worst, reference) == pytest.approx(0.04 * 0.4)
+    assert hypervolume(*best, reference) > hypervolume(*worst, reference) > 0
+    assert reference_point(np.array([0.5]), np.array([90.0])) == pytest.approx((0.51, 89.9))
 
 
 def test_hypervolume_is_the_area_the_front_dominates_up_to_the_reference() -> None:
@@ -208,15 +230,43 @@ def test_published_rows_follow_unranked_and_marked(tmp_path: Path) -> None:
 def test_target_and_cost_ratio_beside_each_row(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path)
     store.append(
-        record("fixed", "fixed_ratio", 0.7, 90.0, target_ratio=0.5, tolerance=0.05, cost=FlopsCost())
+        record(
+            "fixed",
+            "fixed_ratio",
+            0.7,
+            90.0,
+            target_ratio=0.5,
+            tolerance=0.05,
+            cost=FlopsCost(),
+            latency_ratio=0.6,
+        )
     )
     console = Console(record=True, width=220, file=io.StringIO())
     render_leaderboard(store.read(), console)
     header, line = (
         line.split() for line in console.export_text().splitlines() if "ratio" in line or " kd " in line
     )
-    assert header[6:8] == ["R", "ratio"]
-    assert line[7:9] == ["0.50", f"{store.read()['cost_ratio'][0].as_py():.3f}"]
+    assert header[6:11] == ["R", "cost", "in", "band", "flops"] and header[11] == "ratio"
+    cost_ratio = store.read()["cost_ratio"][0].as_py()  # ≈ 0.49: inside 0.5 ± 5%
+    assert line[7:11] == ["0.50", "flops", "yes", f"{cost_ratio:.3f}"]
+    latency = leaderboard_markdown(build_leaderboards(store.read(), cost="latency"))
+    assert "| R | cost | in band | latency ratio |" in latency  # the leaderboard's cost names the ratio
+
+
+def test_flops_and_params_read_in_millions_in_the_table_markdown_and_report(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "store")
+    store.append(record("fixed", "fixed_ratio", 0.7, 90.0))
+    row = store.read().to_pylist()[0]
+    flops, params = f"{row['flops'] / 1e6:.2f}M", f"{row['params'] / 1e6:.3f}M"
+    console = Console(record=True, width=220, file=io.StringIO())
+    render_leaderboard(store.read(), console)
+    (line,) = [line for line in console.export_text().splitlines() if " kd " in line]
+    markdown = leaderboard_markdown(build_leaderboards(store.read()))
+    report = write_report(tmp_path / "store", tmp_path / "report").read_text()
+    for text in (line, markdown, report.split("## Leaderboard")[1]):
+        assert f" {flops} " in text and f" {params} " in text
+    assert f"| measured | fixed ratio | kd | 90.00% | 2.50% | {flops} |" in report
+    assert not re.search(r"\| \d\.\d+E\d+ \|", report)  # no cell in the paper's E notation left
 
 
 def test_equal_trial_ids_of_two_experiments_get_an_experiment_column(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
             experiment_id="sweep",
             target_ratio=0.7,
             lambda_cost=4.0,
-            num_samples=4,
+            num_selected=4,
         ),
         record("tas-d", "tas_d", 1.0, 91.0, arch=slim("cifar_resnet20", 1.0, depths=(2, 1, 3))),
         record("fixed", "fixed_ratio", 0.7, 90.5),
@@ -79,7 +79,7 @@ def test_report_has_leaderboard_published_rows_and_sweep(report: Path) -> None:
     ):
         assert heading in text
     resnet20 = text.split("## Measured vs. published")[1].split("### cifar10 · cifar_resnet44")[0]
-    assert "| published (paper, Table 3) | LCCL [7] | – | 91.68% | 1.06% | 2.61E7 | 36.0% |" in (resnet20)
+    assert "| published (paper, Table 3) | LCCL [7] | – | 91.68% | 1.06% | 26.10M | 36.0% |" in (resnet20)
     assert "| measured | TAS | kd | 92.30% |" in resnet20
     assert "The paper reports no numbers for this data set and model." in text
     sweep = text.split("## Effect of R")[1]
@@ -119,4 +119,12 @@ def test_report_lists_each_methods_front_and_tass_hypervolume(report: Path) -> N
     # tas-r5 keeps as many FLOPs as the fixed-ratio net with a better top-1: it dominates it.
     assert "it dominates 1 of 1 baseline point" in resnet20
     tas_volume, base_volume = re.search(r"hypervolume ([\d.]+) against ([\d.]+)", resnet20).groups()
-    assert float(tas_volume) > float(base_volume) == 0.0  # the baseline is the lowest top-1: the reference
+    # the baseline is the lowest top-1, yet the reference lies beyond it: a positive hypervolume
+    assert float(tas_volume) > float(base_volume) > 0.0
+    fronts = {
+        line.split(" | ")[0][2:]: float(line.split(" | ")[-1][:-2])
+        for line in resnet20.splitlines()
+        if line.startswith("| ") and line.endswith(" |") and not line.startswith("| method")
+    }
+    assert all(volume > 0 for volume in fronts.values()), fronts
+    assert "the worst ratio and the lowest top-1 of any pruned trial" in resnet20

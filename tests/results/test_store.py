@@ -94,6 +94,19 @@ def test_files_of_an_older_schema_version_still_read(tmp_path: Path) -> None:
     assert rows["new"]["tolerance"] == pytest.approx(0.05)
 
 
+def test_files_written_with_the_old_num_samples_column_read_it_as_num_selected(tmp_path: Path) -> None:
+    old_row = record("old", num_selected=3).to_row()
+    old_row["schema_version"] = 4
+    old_row["num_samples"] = old_row.pop("num_selected")
+    old_schema = pa.schema([f.with_name("num_samples") if f.name == "num_selected" else f for f in SCHEMA])
+    (tmp_path / "exp-a").mkdir()
+    pq.write_table(pa.Table.from_pylist([old_row], old_schema), tmp_path / "exp-a" / "old.parquet")
+    assert "num_samples" in pq.read_schema(tmp_path / "exp-a" / "old.parquet").names
+
+    (row,) = read_results(tmp_path).to_pylist()
+    assert row["num_selected"] == 3 and "num_samples" not in row
+
+
 def _write_many(root: str, worker: int) -> None:
     store = ResultsStore(root)
     for index in range(5):
