@@ -5,6 +5,11 @@ the last checkpoint if Ray hands one over, and reports once per epoch; rank 0 at
 full state as the checkpoint. `WorkerHook`s (installed by tests: fault injection, weight digests)
 run in the workers around each report. A run is named from a stable prefix and the job name, so running the
 same job again resumes it in place, and a finished run is answered from its saved final state.
+
+Ray Train's controller takes a worker's report from its one-slot queue once per poll, and polls
+every `RAY_TRAIN_HEALTH_CHECK_INTERVAL_S` (2 s by default): that held every epoch to at least 2 s.
+Ray Train has no other setting for it, so `fit` sets the variable in its own process (Ray Train
+passes it on to the controller it starts, and to the workers); a value set by the user wins.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from tasray.stages.train import TrainResult
 RAY_DIR = "_ray"
 STATE_FILE = "state.pt"
 FINAL_FILE = "tasray_final.pt"
+POLL_INTERVAL = ("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.2")  # seconds between the controller's polls
 
 
 def ray_storage(storage_path: str, experiment: str) -> str:
@@ -133,6 +139,7 @@ class RayRunner:
 
     def fit(self, job: Job) -> ray.train.Result:
         """Train (or resume) the job on Ray Train and return Ray's result."""
+        os.environ.setdefault(*POLL_INTERVAL)
         r = self.resources
         env = {key: os.environ.get(key, value) for key, value in job.worker_env.items()}  # user's wins
         per_worker = {"CPU": r.cpus_per_worker, **({"GPU": r.gpus_per_worker} if r.use_gpu else {})}
