@@ -15,6 +15,9 @@ what lies inside the trials' worker groups and what lies outside them. The last 
     quickstart W s; compute share C
 
     python bench/overhead.py [--set key.path=value ...] [--keep DIR]
+
+`--keep DIR` keeps the run's store, its Ray session folder (the processes are counted from its
+logs) and its output (`run.log`).
 """
 
 from __future__ import annotations
@@ -57,21 +60,27 @@ def run_quickstart(storage: Path, overrides: list[str]) -> tuple[float, str]:
     for item in [f"storage_path={storage}", *overrides]:
         command += ["--set", item]
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    # Run from this checkout's root: `python -m` and Ray's workers import tasray from there.
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=QUICKSTART.parents[1])
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"tasray run failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return seconds, done.stdout
 
 
-def ray_processes(ray_folder: Path) -> int:
-    """Ray worker processes the run started (actors and tasks), one core-worker log each."""
-    return len(list(ray_folder.glob("ray/session_2*/logs/python-core-worker-*.log")))
+def ray_processes(ray_folder: Path) -> tuple[int, int]:
+    """Ray worker processes the run started (one core-worker log each), and how many of them were
+    Ray Train controllers (one per TorchTrainer)."""
+    logs = ray_folder.glob("ray/session_2*/logs")
+    processes = sum(len(list(folder.glob("python-core-worker-*.log"))) for folder in logs)
+    outputs = ray_folder.glob("ray/session_2*/logs/worker-*.out")
+    controllers = sum(":actor_name:TrainController" in path.read_text(errors="replace") for path in outputs)
+    return processes, controllers
 
 
 def latency_table_seconds(output: str) -> float:
     """How long the driver took to measure (or read) the latency table, from its line of output."""
-    found = re.search(r"^latency table: .*\(([0-9.]+) s; ", output, re.MULTILINE)
+    found = re.search(r"latency table:.*?\(([0-9.]+)\s+s;", output, re.DOTALL)  # lines may be wrapped
     return float(found.group(1)) if found else 0.0
 
 
@@ -91,6 +100,7 @@ def report(storage: Path, overrides: list[str]) -> None:
     """Run the quickstart into `storage` and print where its wall time went."""
     print(f"load average before: {load_average()}")
     wall, output = run_quickstart(storage, overrides)
+    (storage.parent / "run.log").write_text(output)
     print(f"load average after:  {load_average()}")
     exp = load_experiment(QUICKSTART, [f"storage_path={storage}", *overrides])
     teacher = TeacherCache(str(storage)).load(teacher_key(exp))
@@ -117,7 +127,8 @@ def report(storage: Path, overrides: list[str]) -> None:
         "latency table, Tune, "
         "worker groups' start-up and teardown, shutdown"
     )
-    print(f"Ray worker processes started: {ray_processes(storage.parent / 'ray')}")
+    processes, trainers = ray_processes(storage.parent / "ray")
+    print(f"Ray worker processes started: {processes}, TorchTrainers: {trainers}")
     print(f"quickstart {wall:.1f} s; compute share {compute / wall:.2f}")
 
 

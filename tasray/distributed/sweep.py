@@ -126,7 +126,11 @@ def run_sweep(exp: Experiment, teacher: Teacher, events: Queue, verbose: bool = 
         tuner = tune.Tuner(
             trainable,
             tune_config=tune.TuneConfig(
-                search_alg=searcher, num_samples=searcher.total, max_concurrent_trials=concurrent_trials(exp)
+                search_alg=searcher,
+                num_samples=searcher.total,
+                max_concurrent_trials=concurrent_trials(exp),
+                # The next trial runs in the process of a finished one: no process start, no imports.
+                reuse_actors=True,
             ),
             run_config=tune.RunConfig(
                 name=sweep_name(exp),
