@@ -12,7 +12,7 @@ from worker_hooks import DieOnceAfter, WorkerProbe
 
 from tasray.config import load_experiment
 from tasray.distributed.flows import TrialFlow
-from tasray.distributed.train import RayRunner
+from tasray.distributed.train import POLL_INTERVAL, RayRunner
 from tasray.distributed.worker import state_file
 from tasray.engine.jobs import SEARCH_WORKER_ENV, SearchJob
 from tasray.engine.pipeline import Teacher, TrialPlan, full_spec, teacher_job
@@ -45,14 +45,16 @@ def test_search_on_two_nodes_keeps_both_ranks_identical(two_nodes, tmp_path):
     overrides = [f"storage_path={tmp_path}", "search.epochs=2", "resources.num_workers=2"]
     exp = load_experiment(QUICKSTART, overrides)
     job = SearchJob.of(full_spec(exp), exp.search, exp.data, exp.seed)
-    probe = WorkerProbe(sorted(job.worker_env))
+    probe = WorkerProbe([*sorted(job.worker_env), POLL_INTERVAL[0]])
     result = RayRunner(exp.resources, exp.storage_path, exp.name, "two-nodes", worker_hooks=[probe]).fit(job)
     workers = sorted(result.metrics["workers"], key=lambda w: w["rank"])
     assert [w["rank"] for w in workers] == [0, 1]
     alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
     assert len({w["node_id"] for w in workers}) == 2 and {w["node_id"] for w in workers} == alive
     assert workers[0]["weights_sha256"] == workers[1]["weights_sha256"]
-    assert all(w["env"] == SEARCH_WORKER_ENV for w in workers)  # small oneDNN cache: flat CPU memory
+    # A small oneDNN cache (flat CPU memory), and the controller's poll interval (Ray passes it on
+    # from the process that starts the run to the controller, then to the workers).
+    assert all(w["env"] == {**SEARCH_WORKER_ENV, POLL_INTERVAL[0]: POLL_INTERVAL[1]} for w in workers)
     state = final_state(result, job)
     assert [h["epoch"] for h in state["history"]] == [0, 1]
     assert job.result_from_state(state).spec.model == exp.model.name
