@@ -4,7 +4,8 @@ Every worker of the group builds each stage on its own device (DDP when there ar
 reports once per epoch with the stage's state as the checkpoint (`tasray.distributed.worker`). A
 run is named from a stable prefix (and the job's name, for a single job), so running it again
 resumes it in place: finished stages are answered from their saved final states and the current
-one restarts at its last epoch.
+one restarts at its last epoch. Once the result is kept elsewhere (a results row, the teacher
+cache), the run's folder is deleted (`discard`), so a finished stage's state is stored once.
 
 Ray Train's controller takes a worker's report from its one-slot queue once per poll, and polls
 every `RAY_TRAIN_HEALTH_CHECK_INTERVAL_S` (2 s by default): that held every epoch to at least 2 s.
