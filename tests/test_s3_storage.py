@@ -115,3 +115,17 @@ def test_run_dry_run_checks_an_s3_store(s3_store: str, capsys) -> None:
     assert main([*argv, "--set", f"storage_path={s3_store}"]) == 0
     assert "would run on a new local Ray instance" in capsys.readouterr().out
     assert listing(s3_store) == []
+
+
+@pytest.mark.parametrize("where", ["s3", "local"])
+def test_a_deleted_run_folder_takes_its_files_and_leaves_its_siblings(where, s3_store, tmp_path) -> None:
+    root = s3_store if where == "s3" else str(tmp_path)
+    run = storage.join(root, "_ray", "exp", "tas-000-abc")
+    sibling = storage.join(root, "_ray", "exp", "sweep-1")
+    storage.write_bytes(storage.join(run, "checkpoint_000001", "search.pt"), b"state")
+    storage.write_bytes(storage.join(run, "tasray_final-search.pt"), b"final")
+    storage.write_bytes(storage.join(sibling, "tuner.pkl"), b"tune")
+    storage.delete_folder(run)
+    storage.delete_folder(run)  # already gone: nothing to do
+    assert storage.read_bytes(storage.join(run, "tasray_final-search.pt")) is None
+    assert storage.read_bytes(storage.join(sibling, "tuner.pkl")) == b"tune"

@@ -8,7 +8,6 @@ queue actor that every `RayRunner` of the run shares.
 from __future__ import annotations
 
 import threading
-from queue import Empty
 from typing import Any
 
 from ray.train import UserCallback
@@ -21,6 +20,7 @@ from tasray.plural import plural
 from tasray.stages.progress import epoch_columns, metrics_text
 
 SHOWN = ("loss", "top1", "val_top1", "cost_ratio")  # sent to the driver; τ is in the search history
+END = {"kind": "end"}  # the last event: the run is over
 
 
 class EpochEvents(UserCallback):
@@ -53,7 +53,6 @@ class ProgressView:
         self.progress = Progress(*epoch_columns(), console=console, disable=not console.is_terminal)
         self.tasks: dict[tuple[str, str], TaskID] = {}
         self.best: float | None = None
-        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._drain, daemon=True)
 
     def callback(self, label: str) -> EpochEvents:
@@ -65,16 +64,12 @@ class ProgressView:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
+        self.queue.put(END)  # queued after every event already sent: the drain shows those first
         self._thread.join()
         self.progress.stop()
 
     def _drain(self) -> None:
-        while not self._stop.is_set() or not self.queue.empty():
-            try:
-                event = self.queue.get(timeout=0.5)
-            except Empty:
-                continue
+        while (event := self.queue.get())["kind"] != END["kind"]:
             if event["kind"] == "trial":
                 self.trial_done(event)
             else:

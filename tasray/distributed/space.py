@@ -14,8 +14,6 @@ from typing import Any
 
 from ray import tune
 from ray.tune.search import Searcher
-from ray.tune.search.hyperopt import HyperOptSearch
-from ray.tune.search.optuna import OptunaSearch
 
 from tasray.config.sweep import Range, SweepConfig
 
@@ -61,8 +59,11 @@ def make_sampler(sweep: SweepConfig, seed: int, points: list[dict[str, Any]]) ->
     metrics, modes = objectives(sweep)
     startup = initial_points(sweep.num_samples)
     space = tune_search_space(sweep)
+    # Each sampler library is imported only when used: hyperopt alone pulls in scipy.stats, seconds
+    # of start-up for every process that imports this module.
     if len(metrics) > 1:
         import optuna
+        from ray.tune.search.optuna import OptunaSearch
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         return OptunaSearch(
@@ -72,6 +73,8 @@ def make_sampler(sweep: SweepConfig, seed: int, points: list[dict[str, Any]]) ->
             points_to_evaluate=points or None,
             sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup),
         )
+    from ray.tune.search.hyperopt import HyperOptSearch
+
     return HyperOptSearch(
         space=HyperOptSearch.convert_search_space(space),
         metric=metrics[0],

@@ -1,10 +1,11 @@
 """One Ray Tune run per experiment: the TAS trials of the sweep and every baseline, side by side.
 
-Each Tune trial is a small driver (it reserves no CPU) that runs `run_trial` with a `RayRunner`, so
-its stages are TorchTrainers named after the trial id and its trial key. A trial whose row is
+Each Tune trial is a small driver (it reserves no CPU) that runs the whole of `run_trial` (method,
+then retraining) in one TorchTrainer named after the trial id and its trial key. A trial whose row is
 already in the results store with the same trial key reports that row instead of training again,
 which makes re-running a killed or enlarged sweep safe: finished work is never repeated, and a
-restarted trial resumes its stages from their last checkpoints. Every stage's epoch reports reach
+restarted trial skips its finished stages and resumes the current one from its last checkpoint; a
+finished trial's checkpoints are deleted (its row and model stay). Every stage's epoch reports reach
 Tune through `StageMetrics` (TensorBoard curves per stage); the last result of a trial is its
 top-1 and cost ratio, which the sampler receives.
 """
@@ -21,13 +22,14 @@ from ray import tune
 from ray.util.queue import Queue
 
 from tasray.config import Experiment, config_hash, sweep_key, trial_key
+from tasray.distributed.flows import TrialFlow
 from tasray.distributed.journal import SweepJournal
 from tasray.distributed.locks import RayKeyLock
 from tasray.distributed.progress import EpochEvents
 from tasray.distributed.searcher import PlannedSearcher
 from tasray.distributed.train import RayRunner, ray_storage
 from tasray.distributed.tune_metrics import StageMetrics
-from tasray.engine.pipeline import Teacher, TrialPlan, run_trial
+from tasray.engine.pipeline import Teacher, TrialPlan
 from tasray.results import ResultsStore
 
 
@@ -76,20 +78,21 @@ def sweep_trial(
     """Tune function trainable: one trial, start to results row; its last result is its row's scores."""
     plan = plan_of(exp, config)
     store = ResultsStore(exp.storage_path)
+    runner = RayRunner(
+        exp.resources,
+        exp.storage_path,
+        exp.name,
+        f"{plan.trial_id}-{plan_key(plan)[:8]}",
+        callbacks=[EpochEvents(events, plan.trial_id), StageMetrics()],
+        verbose=verbose,
+    )
     row = finished_row(store, plan)
     resumed = row is not None
     if row is None:
-        runner = RayRunner(
-            exp.resources,
-            exp.storage_path,
-            exp.name,
-            f"{plan.trial_id}-{plan_key(plan)[:8]}",
-            callbacks=[EpochEvents(events, plan.trial_id), StageMetrics()],
-            verbose=verbose,
-        )
-        record = run_trial(plan, teacher, runner, lock.for_owner(plan.trial_id))
+        record = runner.run_flow(TrialFlow(plan, teacher, lock.for_owner(plan.trial_id)))
         store.append(record)
         row = record.to_row()
+    runner.discard()  # the row and the trial's model are kept: its checkpoints are not needed now
     events.put(
         {
             "kind": "trial",
@@ -123,7 +126,11 @@ def run_sweep(exp: Experiment, teacher: Teacher, events: Queue, verbose: bool = 
         tuner = tune.Tuner(
             trainable,
             tune_config=tune.TuneConfig(
-                search_alg=searcher, num_samples=searcher.total, max_concurrent_trials=concurrent_trials(exp)
+                search_alg=searcher,
+                num_samples=searcher.total,
+                max_concurrent_trials=concurrent_trials(exp),
+                # The next trial runs in the process of a finished one: no process start, no imports.
+                reuse_actors=True,
             ),
             run_config=tune.RunConfig(
                 name=sweep_name(exp),

@@ -1,80 +1,45 @@
-"""`RayRunner`: run a stage job as a Ray Train `TorchTrainer`, checkpointing every epoch.
+"""`RayRunner`: run a job, or a trial's whole flow of jobs, as one Ray Train `TorchTrainer`.
 
-Every worker builds the stage from the job on its own device (DDP when there are several), restores
-the last checkpoint if Ray hands one over, and reports once per epoch; rank 0 attaches the stage's
-full state as the checkpoint. `WorkerHook`s (installed by tests: fault injection, weight digests)
-run in the workers around each report. A run is named from a stable prefix and the job name, so running the
-same job again resumes it in place, and a finished run is answered from its saved final state.
+Every worker of the group builds each stage on its own device (DDP when there are several) and
+reports once per epoch with the stage's state as the checkpoint (`tasray.distributed.worker`). A
+run is named from a stable prefix (and the job's name, for a single job), so running it again
+resumes it in place: finished stages are answered from their saved final states and the current
+one restarts at its last epoch. Once the result is kept elsewhere (a results row, the teacher
+cache), the run's folder is deleted (`discard`), so a finished stage's state is stored once.
+
+Ray Train's controller takes a worker's report from its one-slot queue once per poll, and polls
+every `RAY_TRAIN_HEALTH_CHECK_INTERVAL_S` (2 s by default): that held every epoch to at least 2 s.
+Ray Train has no other setting for it, so `fit_flow` sets the variable in its own process (Ray
+Train passes it on to the controller it starts, and to the workers); a value set by the user wins.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import ray.train
-from ray.train import Checkpoint, CheckpointConfig, FailureConfig, RunConfig, ScalingConfig, UserCallback
+from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig, UserCallback
 from ray.train.torch import TorchConfig, TorchTrainer
 
 from tasray.config import ResourcesConfig
+from tasray.distributed.flows import OneJob
+from tasray.distributed.worker import Flow, WorkerHook, train_loop_per_worker
 from tasray.engine.runner import Job
 from tasray.io import storage
-from tasray.stages.base import Stage, load_state, save_state
 from tasray.stages.search import SearchResult
 from tasray.stages.train import TrainResult
 
 RAY_DIR = "_ray"
-STATE_FILE = "state.pt"
-FINAL_FILE = "tasray_final.pt"
+POLL_INTERVAL = ("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.2")  # seconds between the controller's polls
 
 
 def ray_storage(storage_path: str, experiment: str) -> str:
     """Where the Ray Train and Tune runs of an experiment live: `<storage>/_ray/<experiment>`."""
     root = storage_path if "://" in storage_path else os.path.abspath(os.path.expanduser(storage_path))
     return posixpath.join(root, RAY_DIR, experiment)
-
-
-class WorkerHook:
-    """Code that runs in every Ray Train worker around each epoch's report (tests install these)."""
-
-    def metrics(self, epoch: int, stage: Stage) -> dict[str, Any]:
-        """Extra values for this epoch's report (called on every rank, in step)."""
-        return {}
-
-    def reported(self, epoch: int, stage: Stage) -> None:
-        """Called once this epoch's report and checkpoint are handed to Ray."""
-
-
-def train_loop_per_worker(config: dict[str, Any]) -> None:
-    """Build the job's stage here, resume from Ray's checkpoint if any, report every epoch."""
-    job: Job = config["job"]
-    hooks: Sequence[WorkerHook] = config["hooks"]
-    rank = ray.train.get_context().get_world_rank()
-    stage = job.build(ray.train.torch.get_device())
-    checkpoint = ray.train.get_checkpoint()
-    if checkpoint is not None:
-        with checkpoint.as_directory() as folder:
-            stage.load_state_dict(load_state(Path(folder) / STATE_FILE))
-    start_epoch = stage.epoch
-
-    def report(epoch: int, metrics: dict[str, float], stage: Stage) -> None:
-        payload = {**metrics, "stage": job.name, "epochs": stage.epochs, "start_epoch": start_epoch}
-        for hook in hooks:
-            payload.update(hook.metrics(epoch, stage))
-        with tempfile.TemporaryDirectory() as folder:
-            saved = None
-            if rank == 0:
-                save_state(stage.state_dict(), Path(folder) / STATE_FILE)
-                saved = Checkpoint.from_directory(folder)
-            ray.train.report(payload, checkpoint=saved)
-        for hook in hooks:
-            hook.reported(epoch, stage)
-
-    stage.fit(on_epoch=report, progress=False)
 
 
 class CallerInterruptedTrainer(TorchTrainer):
@@ -91,13 +56,13 @@ class CallerInterruptedTrainer(TorchTrainer):
 
 
 class RayRunner:
-    """Runs each job as a TorchTrainer named `<prefix>-<job name>` under `<storage>/_ray/<experiment>`.
+    """Runs jobs and flows as TorchTrainers under `<storage>/_ray/<experiment>`.
 
     Args:
-        resources: workers per stage, GPUs, CPUs per worker and restarts on failure.
+        resources: workers per group, GPUs, CPUs per worker and restarts on failure.
         storage_path: the experiment's storage path (local folder or URI reachable by every node).
         experiment: the experiment name (a folder under `<storage>/_ray`).
-        prefix: what makes run names unique and stable, e.g. the trial id.
+        prefix: what makes run names unique and stable, e.g. the trial id and key.
         callbacks: Ray Train callbacks, e.g. one that forwards epoch reports to a progress view.
         verbose: keep Ray Train's own INFO logs.
         worker_hooks: run in the workers around each report (tests: faults, weight digests).
@@ -122,29 +87,42 @@ class RayRunner:
         return f"{self.prefix}-{job.name}"
 
     def run(self, job: Job) -> TrainResult | SearchResult:
-        """The job's result: from its finished run if there is one, else trained (or resumed) now."""
-        state = self.load_final(job)
-        if state is None:
-            result = self.fit(job)
-            with result.checkpoint.as_directory() as folder:
-                state = load_state(Path(folder) / STATE_FILE)
-            self.save_final(job, state)
-        return job.result_from_state(state)
+        """The job trained (or resumed) in a run of its own, `<prefix>-<job name>`. Its caller keeps
+        the result (the teacher cache), so the run's checkpoints are deleted once it returns."""
+        result = self.fit(job).return_value
+        self.discard(self.run_name(job))
+        return result
 
     def fit(self, job: Job) -> ray.train.Result:
-        """Train (or resume) the job on Ray Train and return Ray's result."""
+        """Train (or resume) the job in a run of its own and return Ray's result."""
+        return self.fit_flow(OneJob(job), self.run_name(job))
+
+    def run_flow(self, flow: Flow) -> Any:
+        """Run (or resume) `flow` in one worker group, the run `<prefix>`; returns what it returns."""
+        return self.fit_flow(flow, self.prefix).return_value
+
+    def discard(self, name: str | None = None) -> None:
+        """Delete the run `name` (default `<prefix>`, a flow's) with its checkpoints: its result is
+        kept elsewhere now (a results row, a cache)."""
+        storage.delete_folder(storage.join(self.storage, name or self.prefix))
+
+    def fit_flow(self, flow: Flow, name: str) -> ray.train.Result:
+        """Run (or resume) `flow` as the Ray Train run `name`, its workers in the flow's environment
+        (`worker_env`; a variable set in this process wins), and return Ray's result."""
+        os.environ.setdefault(*POLL_INTERVAL)
         r = self.resources
-        env = {key: os.environ.get(key, value) for key, value in job.worker_env.items()}  # user's wins
+        env = {key: os.environ.get(key, value) for key, value in flow.worker_env.items()}
         per_worker = {"CPU": r.cpus_per_worker, **({"GPU": r.gpus_per_worker} if r.use_gpu else {})}
+        config = {"flow": flow, "hooks": self.worker_hooks, "run_folder": storage.join(self.storage, name)}
         trainer = CallerInterruptedTrainer(
             train_loop_per_worker,
-            train_loop_config={"job": job, "hooks": self.worker_hooks},
+            train_loop_config=config,
             torch_config=TorchConfig(backend="nccl" if r.use_gpu else "gloo"),
             scaling_config=ScalingConfig(
                 num_workers=r.num_workers, use_gpu=r.use_gpu, resources_per_worker=per_worker
             ),
             run_config=RunConfig(
-                name=self.run_name(job),
+                name=name,
                 storage_path=self.storage,
                 failure_config=FailureConfig(max_failures=r.max_failures),
                 checkpoint_config=CheckpointConfig(num_to_keep=1),
@@ -154,14 +132,3 @@ class RayRunner:
             ),
         )
         return trainer.fit()
-
-    def _final_path(self, job: Job) -> str:
-        return storage.join(self.storage, self.run_name(job), FINAL_FILE)
-
-    def load_final(self, job: Job) -> dict[str, Any] | None:
-        """The state a finished run of this job left, or None."""
-        return storage.load_object(self._final_path(job))
-
-    def save_final(self, job: Job, state: dict[str, Any]) -> None:
-        """Keep the finished state beside the run (temp file + rename), so reruns skip Ray Train."""
-        storage.save_object(self._final_path(job), state)

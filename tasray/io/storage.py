@@ -79,3 +79,10 @@ def decode_object(data: bytes) -> Any:
 def load_object(path: str) -> Any | None:
     data = read_bytes(path)
     return None if data is None else decode_object(data)
+
+
+def delete_folder(path: str) -> None:
+    """Delete the folder and everything in it; a missing folder is already deleted."""
+    filesystem, inner = resolve_path(path)
+    if filesystem.get_file_info(inner).type != pafs.FileType.NotFound:
+        filesystem.delete_dir(inner)

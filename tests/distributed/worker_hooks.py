@@ -14,7 +14,7 @@ import ray.train
 import torch.distributed as dist
 from torch import nn
 
-from tasray.distributed.train import WorkerHook
+from tasray.distributed.worker import WorkerHook
 from tasray.stages.base import Stage, unwrap
 
 # Ray's workers cannot import the tests package: send these classes by value.
@@ -53,13 +53,16 @@ class WorkerProbe(WorkerHook):
 
 
 class DieOnceAfter(WorkerHook):
-    """Rank 0 dies once (`marker` remembers it) after `epoch`'s checkpoint is registered."""
+    """Rank 0 dies once (`marker` remembers it) after `epoch`'s checkpoint (of the stage named
+    `stage`, if given) is registered."""
 
-    def __init__(self, epoch: int, marker: Path) -> None:
-        self.epoch, self.marker = epoch, marker
+    def __init__(self, epoch: int, marker: Path, stage: str | None = None) -> None:
+        self.epoch, self.marker, self.stage = epoch, marker, stage
 
     def reported(self, epoch: int, stage: Stage) -> None:
-        if epoch != self.epoch or ray.train.get_context().get_world_rank() != 0 or self.marker.exists():
+        if epoch != self.epoch or self.stage not in (None, stage.name):
+            return
+        if ray.train.get_context().get_world_rank() != 0 or self.marker.exists():
             return
         self.marker.touch()
         ray.train.get_all_reported_checkpoints()  # wait until this epoch's checkpoint is registered
