@@ -13,6 +13,7 @@ import ray
 from tasray.cli import main
 from tasray.config import load_experiment, teacher_key
 from tasray.results import read_results
+from tasray.engine.latency import table_key
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "experiments" / "quickstart.yaml"
@@ -137,7 +138,9 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     assert "No results yet" not in done.stdout  # the closing leaderboard found the rows
     assert "✓ trial tas-001: top-1" in done.stdout and "tas-001 · search: 1 epoch done" in done.stdout
     exp = load_experiment(QUICKSTART, overrides)
-    assert load_experiment(rows / "_config.yaml").model_dump() == exp.model_dump()
+    saved = load_experiment(rows / "_config.yaml")  # with the latency table the driver resolved
+    assert saved.latency.table.endswith(f"_latency/{table_key(exp)}/table.json")
+    assert saved.model_dump() == exp.with_values({"latency.table": saved.latency.table}).model_dump()
     assert list((store / "_ray").rglob("events.out.tfevents*"))
 
     # 3. Once more: the cached teacher is reused and no stage or trial runs again.

@@ -10,6 +10,17 @@ from tasray.distributed.journal import SweepJournal
 from tasray.distributed.searcher import PlannedSearcher, enumerated_points
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "experiments" / "quickstart.yaml"
+# The quickstart's sweep without its two fixed points and its choice of cost: every TAS point sampled.
+SAMPLED = [
+    "sweep.points_to_evaluate=[]",
+    "sweep.space={search.target_ratio: {uniform: [0.4, 0.7]}, search.lambda_cost: {loguniform: [0.5, 4.0]},"
+    " search.num_selected: {choice: [2, 3]}}",
+]
+
+
+def quickstart(*overrides: str):
+    """The quickstart experiment with every TAS point sampled, then `overrides`."""
+    return load_experiment(QUICKSTART, [*SAMPLED, *overrides])
 
 
 def suggestions(searcher: PlannedSearcher, limit: int = 20) -> list:
@@ -23,7 +34,7 @@ def suggestions(searcher: PlannedSearcher, limit: int = 20) -> list:
 
 
 def test_hyperopt_sweep_hands_out_baselines_then_sampled_tas_trials():
-    exp = load_experiment(QUICKSTART, ["sweep.num_samples=3"])
+    exp = quickstart("sweep.num_samples=3")
     searcher = PlannedSearcher(exp)
     configs = suggestions(searcher)
     assert searcher.total == len(configs) == 5
@@ -47,23 +58,21 @@ def test_hyperopt_sweep_hands_out_baselines_then_sampled_tas_trials():
 
 
 def test_hyperopt_suggestions_are_seeded():
-    first = suggestions(PlannedSearcher(load_experiment(QUICKSTART)))
-    again = suggestions(PlannedSearcher(load_experiment(QUICKSTART)))
-    other = suggestions(PlannedSearcher(load_experiment(QUICKSTART, ["seed=1"])))
+    first = suggestions(PlannedSearcher(quickstart()))
+    again = suggestions(PlannedSearcher(quickstart()))
+    other = suggestions(PlannedSearcher(quickstart("seed=1")))
     assert first == again
     assert [c["values"] for c in first[2:]] != [c["values"] for c in other[2:]]
 
 
 def test_variant_names_the_tas_trials():
-    exp = load_experiment(QUICKSTART, ["search.variant=tas_w", "baselines=[]"])
+    exp = quickstart("search.variant=tas_w", "baselines=[]")
     assert [c["trial"] for c in suggestions(PlannedSearcher(exp))] == ["tas_w-000", "tas_w-001"]
 
 
 def test_random_sweep_starts_with_points_to_evaluate_and_is_seeded():
     point = {"search.target_ratio": 0.5, "search.lambda_cost": 1.0, "search.num_selected": 3}
-    exp = load_experiment(
-        QUICKSTART, ["sweep.algorithm=random", "sweep.num_samples=4", f"sweep.points_to_evaluate=[{point}]"]
-    )
+    exp = quickstart("sweep.algorithm=random", "sweep.num_samples=4", f"sweep.points_to_evaluate=[{point}]")
     points = enumerated_points(exp.sweep, exp.seed)
     assert len(points) == 4 and points[0] == point
     assert points == enumerated_points(exp.sweep, exp.seed)
@@ -74,13 +83,10 @@ def test_random_sweep_starts_with_points_to_evaluate_and_is_seeded():
 
 
 def test_grid_sweep_enumerates_every_combination_per_repeat():
-    exp = load_experiment(
-        QUICKSTART,
-        [
-            "sweep.algorithm=grid",
-            "sweep.num_samples=2",
-            "sweep.space={search.num_selected: {choice: [2, 3]}, search.target_ratio: {choice: [0.4, 0.6]}}",
-        ],
+    exp = quickstart(
+        "sweep.algorithm=grid",
+        "sweep.num_samples=2",
+        "sweep.space={search.num_selected: {choice: [2, 3]}, search.target_ratio: {choice: [0.4, 0.6]}}",
     )
     points = enumerated_points(exp.sweep, exp.seed)
     combos = [(p["search.num_selected"], p["search.target_ratio"]) for p in points]
@@ -90,14 +96,14 @@ def test_grid_sweep_enumerates_every_combination_per_repeat():
 
 @pytest.mark.parametrize("algorithm", ["hyperopt", "random"])
 def test_a_restored_searcher_continues_where_the_saved_one_stopped(algorithm, tmp_path):
-    exp = load_experiment(QUICKSTART, [f"sweep.algorithm={algorithm}", "sweep.num_samples=3"])
+    exp = quickstart(f"sweep.algorithm={algorithm}", "sweep.num_samples=3")
     searcher = PlannedSearcher(exp)
     for index in range(3):
         searcher.suggest(f"tune-{index}")
     searcher.on_trial_complete("tune-2", {"top1": 50.0})
     searcher.save(str(tmp_path / "searcher.pkl"))
     expected = [searcher.suggest("tune-3"), searcher.suggest("tune-4"), searcher.suggest("tune-5")]
-    restored = PlannedSearcher(load_experiment(QUICKSTART))
+    restored = PlannedSearcher(quickstart())
     restored.restore(str(tmp_path / "searcher.pkl"))
     resumed = [restored.suggest("tune-3"), restored.suggest("tune-4"), restored.suggest("tune-5")]
     assert resumed == expected
@@ -113,14 +119,12 @@ def test_a_larger_sweep_replays_the_journal_then_samples_new_points(space, size,
     if space == "fixed_ratio":
         overrides.append("sweep.space={search.lambda_cost: {loguniform: [0.5, 4.0]}}")
     journal = SweepJournal(str(tmp_path / "points.json"))
-    earlier = PlannedSearcher(load_experiment(QUICKSTART, [*overrides, f"sweep.num_samples={size}"]), journal)
+    earlier = PlannedSearcher(quickstart(*overrides, f"sweep.num_samples={size}"), journal)
     first = [earlier.suggest(f"a{i}") for i in range(size)]
     for index in reversed(range(size)):  # completed out of order, as with concurrent trials
         earlier.on_trial_complete(f"a{index}", {"top1": 60.0 + index, "flop_ratio": 0.5})
     assert journal.load() == [c["values"] for c in first]
-    larger = PlannedSearcher(
-        load_experiment(QUICKSTART, [*overrides, f"sweep.num_samples={size + 1}"]), journal
-    )
+    larger = PlannedSearcher(quickstart(*overrides, f"sweep.num_samples={size + 1}"), journal)
     again = []
     for index in range(size):  # one at a time now: the sampler models results before the third
         again.append(larger.suggest(f"b{index}"))
