@@ -12,8 +12,8 @@ import ray
 
 from tasray.cli import main
 from tasray.config import load_experiment, teacher_key
-from tasray.results import read_results
 from tasray.engine.latency import table_key
+from tasray.results import read_results
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "experiments" / "quickstart.yaml"
