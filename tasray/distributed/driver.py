@@ -26,9 +26,10 @@ from tasray.distributed.sweep import run_sweep
 from tasray.distributed.train import RayRunner, ray_storage
 from tasray.distributed.tune_metrics import StageEventFile
 from tasray.engine.latency import device_here, read_table, resolve_table
-from tasray.engine.pipeline import get_teacher
+from tasray.engine.pipeline import Teacher, get_teacher
 from tasray.io import storage
-from tasray.preflight import check_inputs, check_run, choose_cluster
+from tasray.io.lease import driver_lease
+from tasray.preflight import ClusterTarget, check_inputs, check_run, choose_cluster
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,24 @@ def run_experiment(
         verbose: show Ray's own logs.
 
     Raises:
-        TasrayError: bad input found before Ray starts (data, checkpoint, storage, cluster).
+        TasrayError: bad input found before Ray starts (data, checkpoint, storage, cluster), or
+            another driver running the same experiment on the same store.
     """
     console = console or Console(file=io.StringIO())
     check_inputs(exp)
     target = choose_cluster(address)
     check_run(exp, target)
     cached_teacher = check_caches(exp)
+    with driver_lease(exp.storage_path, exp.name) as replaced:
+        if replaced is not None:
+            console.print(f"took over the lease of a driver that stopped ({replaced.describe(time.time())})")
+        return run_held(exp, target, cached_teacher, console, verbose)
+
+
+def run_held(
+    exp: Experiment, target: ClusterTarget, cached_teacher: Teacher | None, console: Console, verbose: bool
+) -> ExperimentRun:
+    """The rest of `run_experiment`, once this driver holds the experiment's lease."""
     # Ctrl-C must raise KeyboardInterrupt in the driver (one line, exit 130, Ray shut down), not
     # trigger Tune's own stop-and-return; the Tune run's saved state makes a re-run resume.
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
