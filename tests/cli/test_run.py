@@ -78,22 +78,23 @@ def mtimes(paths) -> dict[str, int]:
     return {str(p): p.stat().st_mtime_ns for p in paths}
 
 
-def ray_daemons(sessions: set[int]) -> set[int]:
-    """Pids of Ray's node processes (raylet, gcs_server) in `sessions` (other jobs' are not ours)."""
+def ray_processes(sessions: set[int]) -> set[int]:
+    """Pids of Ray's processes (raylet, gcs_server, ray::* workers and agents, the dashboard) in
+    `sessions`, this test's own process left out (other jobs' Ray is not ours)."""
     pids = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            text = stat.read_text()
+            text, command = stat.read_text(), (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        name, fields = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
-        if name in ("raylet", "gcs_server") and int(fields[3]) in sessions:
-            pids.add(int(stat.parent.name))
+        pid, session = int(stat.parent.name), int(text[text.rindex(")") + 2 :].split()[3])
+        if session in sessions and pid != os.getpid() and b"ray" in command:
+            pids.add(pid)
     return pids
 
 
 @pytest.mark.ray
-def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeypatch):
+def test_sweep_survives_a_killed_driver_and_a_second_driver(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a relative storage path: Ray runs trials in other directories
     store = tmp_path / "store"
     overrides = ["storage_path=store", *SMALLEST]
@@ -102,7 +103,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
         command += ["--set", item]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
     ours = {os.getsid(0)}  # the re-runs' session; the killed driver's is added below
-    daemons_before = ray_daemons(ours)
+    daemons_before = ray_processes(ours)
     rows = store / "quickstart"
 
     # 1. Kill the whole driver (its process group, local Ray included) once a trial has its row.
@@ -118,6 +119,10 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     while not list(rows.glob("*.parquet")) and driver.poll() is None and time.monotonic() < deadline:
         time.sleep(1)
     assert driver.poll() is None, "the run ended before it could be killed"
+    # A second driver on the same experiment and store stops at once, naming the first.
+    second = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 2 and len(second.stderr.strip().splitlines()) == 1, second.stderr
+    assert f"is being run by another driver (pid {driver.pid} on " in second.stderr
     os.killpg(driver.pid, signal.SIGKILL)
     ours.add(driver.pid)  # a session leader: its session id is its pid
     driver.wait()
@@ -128,6 +133,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=500)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
+    assert f"took over the lease of a driver that stopped (pid {driver.pid} on " in done.stdout
     table = read_results(rows)
     assert sorted(table.column("trial_id").to_pylist()) == EXPECTED_TRIALS  # none missing, no duplicates
     assert {
@@ -151,6 +157,6 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     assert "TAS" in again.stdout
 
     deadline = time.monotonic() + 30  # the daemons of a finished run exit in moments, not at once
-    while not ray_daemons(ours) <= daemons_before and time.monotonic() < deadline:
+    while not ray_processes(ours) <= daemons_before and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert ray_daemons(ours) <= daemons_before, "the runs left Ray processes behind"
+    assert ray_processes(ours) <= daemons_before, "the runs left Ray processes behind"
