@@ -22,6 +22,7 @@ from tasray.distributed.caches import check_caches
 from tasray.distributed.cluster import ray_session
 from tasray.distributed.device_task import on_device
 from tasray.distributed.progress import ProgressView
+from tasray.distributed.store_check import store_failure
 from tasray.distributed.sweep import run_sweep
 from tasray.distributed.train import RayRunner, ray_storage
 from tasray.distributed.tune_metrics import StageEventFile
@@ -65,6 +66,7 @@ def run_experiment(
     Raises:
         TasrayError: bad input found before Ray starts (data, checkpoint, storage, cluster), or
             another driver running the same experiment on the same store.
+        RunFailed: the store stopped taking writes during the run (rows written before are kept).
     """
     console = console or Console(file=io.StringIO())
     check_inputs(exp)
@@ -74,7 +76,15 @@ def run_experiment(
     with driver_lease(exp.storage_path, exp.name) as replaced:
         if replaced is not None:
             console.print(f"took over the lease of a driver that stopped ({replaced.describe(time.time())})")
-        return run_held(exp, target, cached_teacher, console, verbose)
+        try:
+            outcome = run_held(exp, target, cached_teacher, console, verbose)
+        except Exception:
+            if failure := store_failure(exp):  # a store gone read-only: one line, not the trace
+                raise failure from None
+            raise
+        if outcome.failed and (failure := store_failure(exp)):
+            raise failure
+        return outcome
 
 
 def run_held(

@@ -5,6 +5,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,56 @@ def test_sweep_survives_a_killed_driver_and_a_second_driver(tmp_path, monkeypatc
     while not ray_processes(ours) <= daemons_before and time.monotonic() < deadline:
         time.sleep(0.2)
     assert ray_processes(ours) <= daemons_before, "the runs left Ray processes behind"
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """`folder` read-only for every process: a read-only bind mount as root (root ignores modes),
+    else its folders' write bits cleared."""
+    if os.geteuid() == 0:
+        if subprocess.run(["mount", "--bind", folder, folder], capture_output=True).returncode:
+            pytest.skip("root without mount rights: cannot make a folder read-only")
+        try:
+            subprocess.run(["mount", "-o", "remount,ro,bind", folder, folder], check=True)
+            yield
+        finally:
+            subprocess.run(["umount", "-l", folder], check=True)
+        return
+    folders = [folder, *(p for p in folder.rglob("*") if p.is_dir())]
+    for path in folders:
+        path.chmod(0o555)
+    try:
+        yield
+    finally:
+        for path in folders:
+            path.chmod(0o755)
+
+
+@pytest.mark.ray
+def test_a_store_turned_read_only_mid_run_ends_in_one_line_with_the_rows_intact(tmp_path):
+    store = tmp_path / "store"
+    command = [sys.executable, "-m", "tasray", "run", str(QUICKSTART), "--address", "local"]
+    for item in [f"storage_path={store}", *SMALLEST]:
+        command += ["--set", item]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
+    rows = store / "quickstart"
+    driver = subprocess.Popen(
+        command, env=env, cwd=tmp_path, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 400
+        while not list(rows.glob("*.parquet")) and driver.poll() is None and time.monotonic() < deadline:
+            time.sleep(1)
+        assert driver.poll() is None, "the run ended before its store could be made read-only"
+        with read_only(store):
+            written = mtimes(rows.glob("*.parquet"))
+            out, err = driver.communicate(timeout=600)
+    finally:
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)
+    assert driver.returncode == 1, err.decode()[-3000:]
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and "the store stopped taking writes during the run" in lines[0], lines[-20:]
+    assert f"the {len(written)} row" in lines[0] and "re-run the same command to resume" in lines[0]
+    assert mtimes(rows.glob("*.parquet")) == written  # nothing written before was lost or touched
+    assert len(read_results(rows)) == len(written) < len(EXPECTED_TRIALS)
