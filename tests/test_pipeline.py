@@ -13,7 +13,6 @@ from sklearn.datasets import load_digits
 from tasray.cli import main
 from tasray.config import CONFIG_FILE, load_experiment, save_resolved, teacher_key
 from tasray.data.card import data_card
-from tasray.distributed.sweep import finished_row
 from tasray.engine.pipeline import (
     TRIALS,
     Teacher,
@@ -60,11 +59,6 @@ def test_trials_become_rows_and_the_teacher_is_trained_once(tmp_path) -> None:
     assert len(tas["search_history"]) == 1 and tas["target_ratio"] == exp.search.target_ratio
     assert all(0 < r["flop_ratio"] < 1 and r["teacher_top1"] == teacher.top1 for r in rows)
     assert_readable_from_the_root(tmp_path, exp, ["fixed_ratio-0-kd", "tas-0"])
-    # Another number of workers is another global batch: neither the row nor the teacher is reused.
-    two = exp.with_values({"resources.num_workers": 2})
-    assert finished_row(store, TrialPlan("tas-0", "tas", exp))["trial_id"] == "tas-0"
-    assert finished_row(store, TrialPlan("tas-0", "tas", two)) is None
-    assert TeacherCache(exp.storage_path).load(teacher_key(two)) is None
     # `tasray export` takes the trial's address beside its row; the network lies in _trials/,
     # with the card of the data it was trained on.
     assert load_card(tmp_path / exp.name / TRIALS / "tas-0") == data_card("digits")

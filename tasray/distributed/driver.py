@@ -22,6 +22,7 @@ from tasray.distributed.caches import check_caches
 from tasray.distributed.cluster import ray_session
 from tasray.distributed.device_task import on_device
 from tasray.distributed.progress import ProgressView
+from tasray.distributed.ray_log import ray_log_to_file
 from tasray.distributed.store_check import store_failure
 from tasray.distributed.sweep import run_sweep
 from tasray.distributed.train import RayRunner, ray_storage
@@ -99,11 +100,17 @@ def run_held(
         f"[bold]{exp.name}[/bold]: {plural(tas + baselines, 'trial')} "
         f"({tas} TAS, {plural(baselines, 'baseline')})"
     )
-    with ray_session(target, exp.resources, verbose) as cluster, ProgressView(console) as view:
+    with (
+        ray_session(target, exp.resources, verbose) as cluster,
+        ray_log_to_file(exp.name, verbose) as ray_log,
+        ProgressView(console) as view,
+    ):
         if cluster is not None:
             console.print(cluster.describe())
             if cluster.dashboard:
                 console.print(f"Ray dashboard: http://{cluster.dashboard}")
+        if ray_log:
+            console.print(f"Ray's own messages: {ray_log} (--verbose shows them)")
         teacher_run = f"teacher-{teacher_key(exp)[:8]}"
         callbacks = [view.callback("teacher")]
         if "://" not in exp.storage_path:  # TensorBoard files are written with local file I/O
