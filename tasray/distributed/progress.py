@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 
 from tasray.costs import COSTS
+from tasray.distributed.pinning import on_driver_node
 from tasray.plural import plural
 from tasray.stages.progress import epoch_columns, metrics_text
 
@@ -49,7 +50,7 @@ class ProgressView:
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.queue = Queue(actor_options={"num_cpus": 0})
+        self.queue = Queue(actor_options=on_driver_node())
         self.progress = Progress(*epoch_columns(), console=console, disable=not console.is_terminal)
         self.tasks: dict[tuple[str, str], TaskID] = {}
         self.best: float | None = None
