@@ -23,6 +23,7 @@ from tasray.distributed.cluster import ray_session
 from tasray.distributed.device_task import on_device
 from tasray.distributed.progress import ProgressView
 from tasray.distributed.ray_log import ray_log_to_file
+from tasray.distributed.resume import found_finished
 from tasray.distributed.store_check import store_failure
 from tasray.distributed.sweep import run_sweep
 from tasray.distributed.train import RayRunner, ray_storage
@@ -100,6 +101,8 @@ def run_held(
         f"[bold]{exp.name}[/bold]: {plural(tas + baselines, 'trial')} "
         f"({tas} TAS, {plural(baselines, 'baseline')})"
     )
+    if earlier := found_finished(exp, cached_teacher is not None):
+        console.print(earlier)
     with (
         ray_session(target, exp.resources, verbose) as cluster,
         ray_log_to_file(exp.name, verbose) as ray_log,
