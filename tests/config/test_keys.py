@@ -15,6 +15,7 @@ def test_the_trial_key_ignores_where_and_beside_what_a_trial_runs(tmp_path):
             f"storage_path={tmp_path}",
             "resources.cpus_per_worker=2",
             "resources.max_failures=3",
+            "resources.trial_max_failures=0",
             "sweep.num_samples=9",
             "sweep.max_concurrent=3",
             "data.loader_workers=2",
