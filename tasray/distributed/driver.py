@@ -110,6 +110,11 @@ def run_held(
     ):
         if cluster is not None:
             console.print(cluster.describe())
+            if cluster.shortfall:
+                console.print(
+                    f"[yellow]⚠ the cluster cannot hold a stage today ({cluster.shortfall}); "
+                    "the run waits for it to grow (an autoscaler), Ctrl-C stops it[/yellow]"
+                )
             if cluster.dashboard:
                 console.print(f"Ray dashboard: http://{cluster.dashboard}")
         if ray_log:
