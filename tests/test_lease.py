@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -69,6 +70,24 @@ def write_record(path: str, host: str, heartbeat: float) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     record = {"host": host, "pid": 1, "started": heartbeat, "heartbeat": heartbeat, "token": "theirs"}
     Path(path).write_text(json.dumps(record))
+
+
+def test_a_live_holder_on_this_host_keeps_its_lease_whatever_its_heartbeat(tmp_path):
+    path = lease_path(str(tmp_path), "exp")
+    Path(path).parent.mkdir(parents=True)
+    old = time.time() - lease.STALE_S - 5  # a holder too busy to beat (or its clock behind)
+    holder = {"host": socket.gethostname(), "pid": os.getpid(), "started": old, "heartbeat": old}
+    holder["token"] = "t"
+    Path(path).write_text(json.dumps(holder))
+    with pytest.raises(TasrayError, match=f"pid {os.getpid()} on "), driver_lease(str(tmp_path), "exp"):
+        pass
+
+
+def test_a_relative_store_names_one_lease_whatever_the_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with driver_lease("store", "exp"):
+        monkeypatch.chdir("/")
+        assert read_holder(lease_path(str(tmp_path / "store"), "exp")).pid == os.getpid()
 
 
 def test_another_hosts_lease_is_stale_only_without_a_recent_heartbeat(tmp_path):

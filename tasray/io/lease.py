@@ -4,8 +4,8 @@ The lease is `<storage>/<name>/_driver.lease`, a JSON record of its holder (host
 heartbeat, a random token). A driver creates it before Ray starts, rewrites its heartbeat every
 `HEARTBEAT_S` seconds and deletes it on the way out. A second driver finds it and stops with one
 line that names the first. A lease is stale, and taken over, when its holder's pid is gone (same
-host) or its heartbeat is older than `STALE_S` (any host: driver hosts' clocks must agree to within
-seconds, as NTP keeps them).
+host) or, held from another host, its heartbeat is older than `STALE_S` (driver hosts' clocks must
+agree to within seconds, as NTP keeps them).
 
 Creating it is atomic on a local or NFS folder (a hard link, which fails if the name exists).
 pyarrow's other filesystems (S3, GCS, HDFS...) have no create-if-absent, so there the driver writes
@@ -56,9 +56,10 @@ class Holder:
         return f"pid {self.pid} on {self.host}, since {since}, last heartbeat {beat:.0f} s ago"
 
     def is_stale(self, now: float) -> bool:
-        """The holder is gone: its pid is not alive on this host, or its heartbeat is too old."""
-        if self.host == socket.gethostname() and not pid_alive(self.pid):
-            return True
+        """The holder is gone: on this host, its pid is not alive (a busy holder's late heartbeat
+        does not count there); on another, its heartbeat is older than `STALE_S`."""
+        if self.host == socket.gethostname():
+            return not pid_alive(self.pid)
         return now - self.heartbeat > STALE_S
 
 
@@ -73,7 +74,9 @@ def pid_alive(pid: int) -> bool:
 
 
 def lease_path(storage_path: str, experiment: str) -> str:
-    return storage.join(storage_path, experiment, LEASE_FILE)
+    """The lease's path; a local one made absolute now (the process may change folders later)."""
+    root = storage_path if "://" in storage_path else os.path.abspath(os.path.expanduser(storage_path))
+    return storage.join(root, experiment, LEASE_FILE)
 
 
 def read_holder(path: str) -> Holder | None:

@@ -96,6 +96,7 @@ def ray_processes(sessions: set[int]) -> set[int]:
 
 
 @pytest.mark.ray
+@pytest.mark.timeout(1500)  # three runs of the quickstart (one killed) and a refused one
 def test_sweep_survives_a_killed_driver_and_a_second_driver(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a relative storage path: Ray runs trials in other directories
     store = tmp_path / "store"

@@ -57,6 +57,7 @@ def processes_of(marker: str) -> list[int]:
 
 
 @pytest.mark.ray
+@pytest.mark.timeout(1500)  # two `ray start`s, then the whole quickstart on them
 def test_the_quickstart_runs_on_two_token_auth_nodes_and_a_tokenless_driver_is_told_why(tmp_path):
     temp = tempfile.mkdtemp(prefix="tasray-tok-")  # short: Ray's socket paths must fit 107 bytes
     token = tmp_path / "auth_token"
