@@ -21,6 +21,7 @@ from tasray.config import CONFIG_FILE, Experiment, save_resolved, teacher_key
 from tasray.distributed.caches import check_caches
 from tasray.distributed.cluster import ray_session
 from tasray.distributed.device_task import on_device
+from tasray.distributed.download import download_once
 from tasray.distributed.progress import ProgressView
 from tasray.distributed.ray_log import ray_log_to_file
 from tasray.distributed.resume import found_finished
@@ -103,6 +104,7 @@ def run_held(
     )
     if earlier := found_finished(exp, cached_teacher is not None):
         console.print(earlier)
+    exp = download_once(exp, console)
     with (
         ray_session(target, exp.resources, verbose) as cluster,
         ray_log_to_file(exp.name, verbose) as ray_log,
