@@ -11,6 +11,11 @@ class TasrayError(Exception):
     """Bad input from the user (a file, a flag, a config value). The message is one line."""
 
 
+class RunFailed(TasrayError):
+    """A run that started could not finish for a cause outside tasray (the store stopped taking
+    writes): one line, exit status 1, and re-running the same command resumes."""
+
+
 def failure_cause(err: OSError) -> str:
     """Why a file operation failed, in words: permission denied, unreachable, missing, or its message."""
     text = " ".join(str(err).split())

@@ -11,7 +11,7 @@ from typing import NoReturn
 from rich.console import Console
 
 from tasray import __version__
-from tasray.errors import TasrayError
+from tasray.errors import RunFailed, TasrayError
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -51,18 +51,20 @@ def output_console() -> Console:
 
 
 EXIT_BAD_INPUT = 2
+EXIT_RUN_FAILED = 1
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, what a shell reports for a command stopped by Ctrl-C."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand: bad input is one line and status 2, Ctrl-C one line and status 130."""
+    """Run one subcommand: bad input is one line and status 2, a run that failed for an outside
+    cause (`RunFailed`) one line and status 1, Ctrl-C one line and status 130."""
     try:
         args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except TasrayError as err:
         print(f"tasray: error: {' '.join(str(err).splitlines())}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return EXIT_RUN_FAILED if isinstance(err, RunFailed) else EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("tasray: interrupted; re-running the same command resumes", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -200,13 +200,22 @@ def _data_inputs(exp: Experiment) -> dict[str, Any]:
     return data
 
 
+def _parallel_inputs(exp: Experiment) -> dict[str, Any]:
+    """The one resource that changes what a network learns: the data-parallel workers, which set
+    the global batch (``batch_size × num_workers``) and so the steps per epoch. One worker adds
+    nothing, so the keys of one-worker runs from before it was hashed stay the same."""
+    workers = exp.resources.num_workers
+    return {} if workers == 1 else {"num_workers": workers}
+
+
 def teacher_key(exp: Experiment) -> str:
     """The cache key of the trained unpruned network: what determines its weights.
 
     Data settings that do not change the weights (download, loader workers, eval batch size) are
-    left out, so changing them does not retrain the teacher.
+    left out, so changing them does not retrain the teacher; the global batch is in.
     """
-    return config_hash(_data_inputs(exp), exp.model, exp.teacher, exp.seed)
+    parallel = _parallel_inputs(exp)
+    return config_hash(_data_inputs(exp), exp.model, exp.teacher, exp.seed, *([parallel] if parallel else []))
 
 
 def _result_inputs(exp: Experiment) -> dict[str, Any]:
@@ -216,15 +225,18 @@ def _result_inputs(exp: Experiment) -> dict[str, Any]:
         data["latency"] = exp.latency.model_dump(mode="json")
     if exp.data.label is not None:  # the row's data_set; unset, it is the file's stem (root is hashed)
         data["data"]["label"] = exp.data.label
+    if parallel := _parallel_inputs(exp):
+        data["resources"] = parallel
     return data
 
 
 def trial_key(exp: Experiment, method: str, baseline_index: int | None = None) -> str:
     """The content hash of what determines one trial's results row (its ``config_hash``).
 
-    Resources, the sweep's size and concurrency, the other trials, loader workers and the storage
-    path are left out, so a bigger sweep or another cluster reuses every finished row; so is the
-    `latency` section, unless the trial's cost is measured latency.
+    Resources other than `num_workers` (it sets the global batch), the sweep's size and
+    concurrency, the other trials, loader workers and the storage path are left out, so a bigger
+    sweep or another cluster reuses every finished row; so is the `latency` section, unless the
+    trial's cost is measured latency.
 
     Args:
         exp: the trial's experiment (a TAS trial's has the sweep's values set).

@@ -300,7 +300,9 @@ class ResourcesConfig(Section):
         use_gpu: give each worker a GPU.
         cpus_per_worker: CPUs reserved per worker.
         gpus_per_worker: GPUs per worker; 0 with use_gpu means 1.
-        max_failures: restarts of a failed stage from its last checkpoint (-1: unlimited).
+        max_failures: Ray Train restarts of a failed stage from its last checkpoint (-1: unlimited).
+        trial_max_failures: Ray Tune restarts of a failed trial (its driver lost with its node);
+            its stages resume. Bounded: a trial that fails deterministically fails for good.
         amp: ``bf16``: forward passes of the teacher, retraining and random-search candidates
             under bfloat16 autocast; ``none``: float32.
         channels_last: NHWC memory format for those networks and their inputs.
@@ -313,6 +315,7 @@ class ResourcesConfig(Section):
     cpus_per_worker: PositiveFloat = 1.0
     gpus_per_worker: NonNegativeFloat = 0.0
     max_failures: int = Field(1, ge=-1)
+    trial_max_failures: int = Field(1, ge=0)
     amp: Literal["none", "bf16"] = "none"
     channels_last: bool = False
     cudnn_benchmark: bool = True

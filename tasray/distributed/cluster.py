@@ -1,8 +1,9 @@
 """Connecting to Ray: join the cluster Ray's rule picks (see `tasray.preflight.cluster`) or start one.
 
 The session reports what it joined (address, nodes, CPUs, GPUs) and checks, for a cluster it did
-not start, that the stages' workers fit its resources, so a missing GPU fails at once instead of
-waiting forever. Ray is always shut down on the way out, Ctrl-C included.
+not start, whether the stages' workers fit its resources today; if not it says so, and the run
+waits for the cluster to grow (an autoscaler adding GPU nodes to a pool that starts at zero).
+Ray is always shut down on the way out, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class ClusterInfo:
         gpus: GPUs of all nodes.
         dashboard: the dashboard's host:port, or None without one.
         source: why this cluster (``--address``, ``RAY_ADDRESS``, ``ray start``'s record...).
+        shortfall: why today's resources cannot hold a stage's workers (a joined cluster), or None.
     """
 
     address: str
@@ -42,6 +44,7 @@ class ClusterInfo:
     gpus: float
     dashboard: str | None
     source: str
+    shortfall: str | None = None
 
     def describe(self) -> str:
         how = "started a local Ray instance" if self.started else "joined the Ray cluster"
@@ -75,6 +78,12 @@ def ray_session(
         raise TasrayError(f"could not {what} ({target.source}): {first_line(err)}") from None
     try:
         totals = ray.cluster_resources()
+        shortfall = None
+        if resources is not None and not target.is_local:
+            try:
+                check_resources(resources, totals.get("CPU", 0.0), totals.get("GPU", 0.0), "it")
+            except TasrayError as err:
+                shortfall = str(err)
         info = ClusterInfo(
             address=context.address_info.get("gcs_address") or str(target.address),
             started=target.is_local,
@@ -83,9 +92,8 @@ def ray_session(
             gpus=totals.get("GPU", 0.0),
             dashboard=context.dashboard_url or None,
             source=target.source,
+            shortfall=shortfall,
         )
-        if resources is not None and not target.is_local:
-            check_resources(resources, info.cpus, info.gpus, f"the cluster at {info.address}")
         yield info
     finally:
         ray.shutdown()

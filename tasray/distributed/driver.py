@@ -21,15 +21,20 @@ from tasray.config import CONFIG_FILE, Experiment, save_resolved, teacher_key
 from tasray.distributed.caches import check_caches
 from tasray.distributed.cluster import ray_session
 from tasray.distributed.device_task import on_device
+from tasray.distributed.download import download_once
 from tasray.distributed.progress import ProgressView
+from tasray.distributed.ray_log import ray_log_to_file
+from tasray.distributed.resume import found_finished
+from tasray.distributed.store_check import store_failure
 from tasray.distributed.sweep import run_sweep
 from tasray.distributed.train import RayRunner, ray_storage
 from tasray.distributed.tune_metrics import StageEventFile
 from tasray.engine.health import run_warnings
 from tasray.engine.latency import device_here, read_table, resolve_table
-from tasray.engine.pipeline import get_teacher
+from tasray.engine.pipeline import Teacher, get_teacher
 from tasray.io import storage
-from tasray.preflight import check_inputs, check_run, choose_cluster
+from tasray.io.lease import driver_lease
+from tasray.preflight import ClusterTarget, check_inputs, check_run, choose_cluster
 
 
 @dataclass(frozen=True)
@@ -63,13 +68,33 @@ def run_experiment(
         verbose: show Ray's own logs.
 
     Raises:
-        TasrayError: bad input found before Ray starts (data, checkpoint, storage, cluster).
+        TasrayError: bad input found before Ray starts (data, checkpoint, storage, cluster), or
+            another driver running the same experiment on the same store.
+        RunFailed: the store stopped taking writes during the run (rows written before are kept).
     """
     console = console or Console(file=io.StringIO())
     check_inputs(exp)
     target = choose_cluster(address)
     check_run(exp, target)
     cached_teacher = check_caches(exp)
+    with driver_lease(exp.storage_path, exp.name) as replaced:
+        if replaced is not None:
+            console.print(f"took over the lease of a driver that stopped ({replaced.describe(time.time())})")
+        try:
+            outcome = run_held(exp, target, cached_teacher, console, verbose)
+        except Exception:
+            if failure := store_failure(exp):  # a store gone read-only: one line, not the trace
+                raise failure from None
+            raise
+        if outcome.failed and (failure := store_failure(exp)):
+            raise failure
+        return outcome
+
+
+def run_held(
+    exp: Experiment, target: ClusterTarget, cached_teacher: Teacher | None, console: Console, verbose: bool
+) -> ExperimentRun:
+    """The rest of `run_experiment`, once this driver holds the experiment's lease."""
     # Ctrl-C must raise KeyboardInterrupt in the driver (one line, exit 130, Ray shut down), not
     # trigger Tune's own stop-and-return; the Tune run's saved state makes a re-run resume.
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")
@@ -78,11 +103,25 @@ def run_experiment(
         f"[bold]{exp.name}[/bold]: {plural(tas + baselines, 'trial')} "
         f"({tas} TAS, {plural(baselines, 'baseline')})"
     )
-    with ray_session(target, exp.resources, verbose) as cluster, ProgressView(console) as view:
+    if earlier := found_finished(exp, cached_teacher is not None):
+        console.print(earlier)
+    exp = download_once(exp, console)
+    with (
+        ray_session(target, exp.resources, verbose) as cluster,
+        ray_log_to_file(exp.name, verbose) as ray_log,
+        ProgressView(console) as view,
+    ):
         if cluster is not None:
             console.print(cluster.describe())
+            if cluster.shortfall:
+                console.print(
+                    f"[yellow]⚠ the cluster cannot hold a stage today ({cluster.shortfall}); "
+                    "the run waits for it to grow (an autoscaler), Ctrl-C stops it[/yellow]"
+                )
             if cluster.dashboard:
                 console.print(f"Ray dashboard: http://{cluster.dashboard}")
+        if ray_log:
+            console.print(f"Ray's own messages: {ray_log} (--verbose shows them)")
         teacher_run = f"teacher-{teacher_key(exp)[:8]}"
         callbacks = [view.callback("teacher")]
         if "://" not in exp.storage_path:  # TensorBoard files are written with local file I/O

@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 
 from tasray.costs import COSTS
+from tasray.distributed.heartbeat import Heartbeat
+from tasray.distributed.pinning import on_driver_node
 from tasray.plural import plural
 from tasray.stages.progress import epoch_columns, metrics_text
 
@@ -49,10 +51,11 @@ class ProgressView:
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.queue = Queue(actor_options={"num_cpus": 0})
+        self.queue = Queue(actor_options=on_driver_node())
         self.progress = Progress(*epoch_columns(), console=console, disable=not console.is_terminal)
         self.tasks: dict[tuple[str, str], TaskID] = {}
         self.best: float | None = None
+        self.heartbeat = Heartbeat()
         self._thread = threading.Thread(target=self._drain, daemon=True)
 
     def callback(self, label: str) -> EpochEvents:
@@ -85,6 +88,9 @@ class ProgressView:
             if done < total:  # the stage is under way, its first epoch checkpointed: say so once
                 self.console.print(f"  {description}: running, epoch {done} of {total} done  {text}")
         self.progress.update(self.tasks[key], completed=done, metrics=text)
+        beat = self.heartbeat.line(f"{key[0]} · {key[1]}", done, total)
+        if beat and not self.console.is_terminal:  # a log file has no bars: a line now and then
+            self.console.print(f"{beat}  {text}")
         if done == total:
             self.progress.remove_task(self.tasks.pop(key))
             self.console.print(f"  {key[0]} · {key[1]}: {plural(total, 'epoch')} done  {text}")

@@ -137,7 +137,7 @@ def run_sweep(exp: Experiment, teacher: Teacher, events: Queue, verbose: bool = 
                 storage_path=storage,
                 verbose=1 if verbose else 0,
                 # A trial driver that dies (its node lost) is restarted; its stages resume.
-                failure_config=tune.FailureConfig(max_failures=exp.resources.max_failures),
+                failure_config=tune.FailureConfig(max_failures=exp.resources.trial_max_failures),
             ),
         )
     # Tune prints its own banner whatever the verbosity; the run's progress view replaces it.

@@ -24,7 +24,28 @@ CONNECT_TIMEOUT_S = 5.0
 """Seconds a cluster's port has to accept a connection."""
 GCS_PROBE_TIMEOUT_S = 15.0
 """Seconds a cluster has to answer as a Ray GCS (in a child process, so nothing here can hang)."""
-GCS_PROBE = "import sys; from ray._raylet import GcsClient; GcsClient(address=sys.argv[1], cluster_id=None)"
+# Ray has no public call that asks an address for its cluster id within seconds (`ray.init` retries
+# for 20 s and more), so the probe uses the private GcsClient; if that changes, the probe fails open.
+GCS_PROBE = """
+import sys
+from ray.exceptions import AuthenticationError
+try:
+    from ray._raylet import GcsClient
+except ImportError:
+    sys.exit(4)
+try:
+    GcsClient(address=sys.argv[1], cluster_id=None)
+except AuthenticationError:
+    sys.exit(3)
+except TypeError:
+    sys.exit(4)
+"""
+PROBE_REFUSED_TOKEN, PROBE_UNAVAILABLE = 3, 4
+AUTH_FIX = (
+    "it uses Ray token authentication: give this machine the cluster's token with RAY_AUTH_MODE=token and "
+    "RAY_AUTH_TOKEN_PATH=<a copy of the head's ~/.ray/auth_token> (or RAY_AUTH_TOKEN=<the token>; "
+    "`ray get-auth-token` on the head prints it)"
+)
 LOCAL = "local"
 ADDRESS_FORMS = "expected host:port (e.g. 10.0.0.1:6379), ray://host:port, auto or local"
 
@@ -88,7 +109,8 @@ def check_reachable(target: ClusterTarget) -> None:
     """A cluster to join must accept a connection and answer as a Ray cluster, within seconds.
 
     Ray itself retries for a long time and logs every attempt; these probes fail in one line. The
-    second one asks the address for its cluster id with Ray's GCS client, in a child process.
+    second one asks the address for its cluster id with Ray's GCS client, in a child process; a
+    cluster that refuses the driver's token is named as such, with the fix.
     """
     if target.is_local:
         return
@@ -110,10 +132,21 @@ def check_reachable(target: ClusterTarget) -> None:
             text=True,
             timeout=GCS_PROBE_TIMEOUT_S,
         )
-        answered = probe.returncode == 0
+        status = probe.returncode
     except subprocess.TimeoutExpired:
-        answered = False
-    if not answered:
+        status = None
+    if status == PROBE_REFUSED_TOKEN:
+        raise TasrayError(
+            f"the Ray cluster at {target.address} (from {target.source}) refused this driver: {AUTH_FIX}"
+        )
+    if status == PROBE_UNAVAILABLE:
+        print(
+            f"tasray: warning: cannot ask {target.address} whether it is a Ray cluster (this Ray's GCS "
+            "client changed); joining it without the check",
+            file=sys.stderr,
+        )
+        return
+    if status != 0:
         raise TasrayError(
             f"no Ray cluster answers at {target.address} (from {target.source}): the port is open but "
             f"it is not a Ray GCS, or did not answer within {GCS_PROBE_TIMEOUT_S:g} s; {hint}"

@@ -5,6 +5,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,22 +81,24 @@ def mtimes(paths) -> dict[str, int]:
     return {str(p): p.stat().st_mtime_ns for p in paths}
 
 
-def ray_daemons(sessions: set[int]) -> set[int]:
-    """Pids of Ray's node processes (raylet, gcs_server) in `sessions` (other jobs' are not ours)."""
+def ray_processes(sessions: set[int]) -> set[int]:
+    """Pids of Ray's processes (raylet, gcs_server, ray::* workers and agents, the dashboard) in
+    `sessions`, this test's own process left out (other jobs' Ray is not ours)."""
     pids = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            text = stat.read_text()
+            text, command = stat.read_text(), (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        name, fields = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
-        if name in ("raylet", "gcs_server") and int(fields[3]) in sessions:
-            pids.add(int(stat.parent.name))
+        pid, session = int(stat.parent.name), int(text[text.rindex(")") + 2 :].split()[3])
+        if session in sessions and pid != os.getpid() and b"ray" in command:
+            pids.add(pid)
     return pids
 
 
 @pytest.mark.ray
-def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeypatch):
+@pytest.mark.timeout(1500)  # three runs of the quickstart (one killed) and a refused one
+def test_sweep_survives_a_killed_driver_and_a_second_driver(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a relative storage path: Ray runs trials in other directories
     store = tmp_path / "store"
     overrides = ["storage_path=store", *SMALLEST]
@@ -103,7 +107,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
         command += ["--set", item]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
     ours = {os.getsid(0)}  # the re-runs' session; the killed driver's is added below
-    daemons_before = ray_daemons(ours)
+    daemons_before = ray_processes(ours)
     rows = store / "quickstart"
 
     # 1. Kill the whole driver (its process group, local Ray included) once a trial has its row.
@@ -119,6 +123,10 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     while not list(rows.glob("*.parquet")) and driver.poll() is None and time.monotonic() < deadline:
         time.sleep(1)
     assert driver.poll() is None, "the run ended before it could be killed"
+    # A second driver on the same experiment and store stops at once, naming the first.
+    second = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 2 and len(second.stderr.strip().splitlines()) == 1, second.stderr
+    assert f"is being run by another driver (pid {driver.pid} on " in second.stderr
     os.killpg(driver.pid, signal.SIGKILL)
     ours.add(driver.pid)  # a session leader: its session id is its pid
     driver.wait()
@@ -129,6 +137,7 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=500)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
+    assert f"took over the lease of a driver that stopped (pid {driver.pid} on " in done.stdout
     table = read_results(rows)
     assert sorted(table.column("trial_id").to_pylist()) == EXPECTED_TRIALS  # none missing, no duplicates
     assert {
@@ -154,6 +163,62 @@ def test_sweep_survives_a_killed_driver_and_reuses_the_teacher(tmp_path, monkeyp
     assert "TAS" in again.stdout
 
     deadline = time.monotonic() + 30  # the daemons of a finished run exit in moments, not at once
-    while not ray_daemons(ours) <= daemons_before and time.monotonic() < deadline:
+    while not ray_processes(ours) <= daemons_before and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert ray_daemons(ours) <= daemons_before, "the runs left Ray processes behind"
+    left = [Path(f"/proc/{pid}/cmdline") for pid in ray_processes(ours) - daemons_before]
+    assert not left, (
+        f"the runs left Ray processes behind: {[p.read_bytes()[:80] for p in left if p.exists()]}"
+    )
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """`folder` read-only for every process: a read-only bind mount as root (root ignores modes),
+    else its folders' write bits cleared."""
+    if os.geteuid() == 0:
+        if subprocess.run(["mount", "--bind", folder, folder], capture_output=True).returncode:
+            pytest.skip("root without mount rights: cannot make a folder read-only")
+        try:
+            subprocess.run(["mount", "-o", "remount,ro,bind", folder, folder], check=True)
+            yield
+        finally:
+            subprocess.run(["umount", "-l", folder], check=True)
+        return
+    folders = [folder, *(p for p in folder.rglob("*") if p.is_dir())]
+    for path in folders:
+        path.chmod(0o555)
+    try:
+        yield
+    finally:
+        for path in folders:
+            path.chmod(0o755)
+
+
+@pytest.mark.ray
+def test_a_store_turned_read_only_mid_run_ends_in_one_line_with_the_rows_intact(tmp_path):
+    store = tmp_path / "store"
+    command = [sys.executable, "-m", "tasray", "run", str(QUICKSTART), "--address", "local"]
+    for item in [f"storage_path={store}", *SMALLEST]:
+        command += ["--set", item]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
+    rows = store / "quickstart"
+    driver = subprocess.Popen(
+        command, env=env, cwd=tmp_path, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 400
+        while not list(rows.glob("*.parquet")) and driver.poll() is None and time.monotonic() < deadline:
+            time.sleep(1)
+        assert driver.poll() is None, "the run ended before its store could be made read-only"
+        with read_only(store):
+            written = mtimes(rows.glob("*.parquet"))
+            out, err = driver.communicate(timeout=600)
+    finally:
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)
+    assert driver.returncode == 1, err.decode()[-3000:]
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and "the store stopped taking writes during the run" in lines[0], lines[-3:]
+    assert f"the {len(written)} row" in lines[0] and "re-run the same command to resume" in lines[0]
+    assert mtimes(rows.glob("*.parquet")) == written  # nothing written before was lost or touched
+    assert len(read_results(rows)) == len(written) < len(EXPECTED_TRIALS)

@@ -13,8 +13,9 @@ def test_the_trial_key_ignores_where_and_beside_what_a_trial_runs(tmp_path):
         QUICKSTART,
         [
             f"storage_path={tmp_path}",
-            "resources.num_workers=4",
+            "resources.cpus_per_worker=2",
             "resources.max_failures=3",
+            "resources.trial_max_failures=0",
             "sweep.num_samples=9",
             "sweep.max_concurrent=3",
             "data.loader_workers=2",
@@ -44,6 +45,25 @@ def test_the_trial_key_changes_with_what_determines_a_row():
     fewer = exp.with_values({"baselines": [exp.baselines[0].model_dump()]})
     assert trial_key(fewer, "fixed_ratio", 0) == trial_key(exp, "fixed_ratio", 0)
     assert sweep_key(exp) != sweep_key(exp.with_values({"sweep.algorithm": "random"}))
+
+
+def test_the_number_of_workers_sets_the_global_batch_and_so_the_keys():
+    exp = load_experiment(QUICKSTART)
+    two = exp.with_values({"resources.num_workers": 2})
+    assert teacher_key(two) != teacher_key(exp)
+    assert (
+        trial_key(two, "tas")
+        != trial_key(exp, "tas")
+        != trial_key(exp.with_values({"resources.num_workers": 4}), "tas")
+    )
+    assert trial_key(two, "fixed_ratio", 0) != trial_key(exp, "fixed_ratio", 0)
+    assert setup_key(two, "tas") != setup_key(exp, "tas") and sweep_key(two) != sweep_key(exp)
+    # One worker (the default) hashes as before the workers were hashed: those rows and teachers stay.
+    assert (teacher_key(exp), trial_key(exp, "tas"), trial_key(exp, "fixed_ratio", 0)) == (
+        "95325c8c7414eaa2",
+        "f1a93e6b4084f050",
+        "99b222cde99a7aec",
+    )
 
 
 def test_an_image_size_changes_the_keys_and_unset_leaves_older_keys_alone():

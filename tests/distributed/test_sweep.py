@@ -89,7 +89,7 @@ def test_a_sweep_has_per_epoch_curves_and_grows_without_retraining(local_ray, tm
     # 3. One trial more, with other concurrency and resources: only the new trial trains.
     first = rows / "tas-000.parquet"
     before, stage_runs = first.stat().st_mtime_ns, {p.name for p in ray_runs.iterdir()}
-    run("sweep.num_samples=2", "sweep.max_concurrent=1", "resources.max_failures=2")
+    run("sweep.num_samples=2", "sweep.max_concurrent=1", "resources.trial_max_failures=2")
     assert first.stat().st_mtime_ns == before
     table = read_results(rows)
     assert table.column("trial_id").to_pylist() == ["tas-000", "tas-001"]
