@@ -49,6 +49,8 @@ def build_steps(model: str, batch: int, size: int, device: str) -> dict[str, Cal
     from torch.utils.data import TensorDataset
 
     from tasray.config.sections import SearchConfig
+    from tasray.costs.flops import FlopsCost
+    from tasray.engine.settings import search_settings
     from tasray.models import create_model
     from tasray.spec.arch import ArchSpec
     from tasray.stages.optim import sgd_cosine
@@ -60,14 +62,12 @@ def build_steps(model: str, batch: int, size: int, device: str) -> dict[str, Cal
         (torch.randn(batch, 3, size, size, device=dev), torch.randint(0, 10, (batch,), device=dev))
         for _ in range(2)
     ]
-    cfg = SearchConfig(epochs=1)
+    settings = search_settings(SearchConfig(epochs=1))
 
     def plain_step(memory_format: torch.memory_format) -> Callable[[], None]:
         torch.manual_seed(0)
         plain = create_model(model, 10, 3, (size, size)).to(dev, memory_format=memory_format).train()
-        opt, schedule = sgd_cosine(
-            plain.parameters(), cfg.weight_lr, cfg.weight_momentum, cfg.weight_decay, 10**6
-        )
+        opt, schedule = sgd_cosine(plain.parameters(), settings.weights, 10**6)
         inputs = [(x.contiguous(memory_format=memory_format), y) for x, y in batches]
 
         def step() -> None:
@@ -81,7 +81,8 @@ def build_steps(model: str, batch: int, size: int, device: str) -> dict[str, Cal
         return step
 
     data = TensorDataset(torch.cat([x for x, _ in batches]).cpu(), torch.cat([y for _, y in batches]).cpu())
-    stage = SearchStage(ArchSpec.full(model, 10, 3, (size, size)), cfg, data, data, batch, dev)
+    full = ArchSpec.full(model, 10, 3, (size, size))
+    stage = SearchStage(full, settings, FlopsCost(), data, data, batch, dev)
     stage.network.train().tau = 5.0  # mid-search: both sampled candidates carry weight
 
     def search_step() -> None:
