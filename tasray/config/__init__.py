@@ -11,6 +11,7 @@ from tasray.config.experiment import Experiment
 from tasray.config.geometry import dataset_geometry
 from tasray.config.io import (
     CONFIG_FILE,
+    MEASURED_COSTS,
     config_hash,
     load_experiment,
     save_resolved,
@@ -33,6 +34,7 @@ from tasray.config.sweep import Range, SweepConfig
 
 __all__ = [
     "CONFIG_FILE",
+    "MEASURED_COSTS",
     "BaselineSection",
     "ConfigError",
     "DataConfig",

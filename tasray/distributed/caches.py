@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasray.config import Experiment, teacher_key
+from tasray.config import MEASURED_COSTS, Experiment, teacher_key
 from tasray.distributed.journal import SweepJournal
 from tasray.distributed.searcher import enumerated_points
 from tasray.distributed.sweep import sweep_journal
 from tasray.engine.jobs import SearchJob
+from tasray.engine.latency import table_at_hand
 from tasray.engine.pipeline import Teacher, TeacherCache, full_spec, trial_cost
 from tasray.engine.search_cache import SearchCache, search_key
 from tasray.errors import TasrayError
@@ -28,7 +29,9 @@ def check_caches(exp: Experiment) -> Teacher | None:
     """
     teacher = TeacherCache(exp.storage_path).load(teacher_key(exp))
     searches = SearchCache(exp.storage_path)
-    keys = {search_key(search_job(trial)) for trial in known_trials(exp)}
+    # A latency-targeted search is keyed by its table: with no table yet, it has no cached search.
+    trials = [t for t in known_trials(exp) if t.search.cost not in MEASURED_COSTS or table_at_hand(t)]
+    keys = {search_key(search_job(trial)) for trial in trials}
     for key in sorted(keys):
         searches.load(key)
     return teacher

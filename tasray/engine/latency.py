@@ -92,6 +92,15 @@ def resolve_table(exp: Experiment, progress: Callable[[int, int], None] | None =
     return cache.file(key)
 
 
+def table_at_hand(exp: Experiment) -> bool:
+    """Whether the experiment's table exists without measuring anything: given, or cached here."""
+    if exp.latency.table is not None:
+        return True
+    if not device_here(exp.latency.device):
+        return False
+    return LatencyTableCache(exp.storage_path).load(table_key(exp)) is not None
+
+
 def read_table(path: str) -> LatencyTable:
     """The table file at `path` (local or a storage URI); a missing or damaged one is one line."""
     data = storage.read_bytes(path)

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from tasray import __version__
-from tasray.config import Experiment, dataset_geometry, setup_key, teacher_key, trial_key
+from tasray.config import MEASURED_COSTS, Experiment, dataset_geometry, setup_key, teacher_key, trial_key
 from tasray.costs import Cost, CostSetup, create_cost
 from tasray.costs.latency import TABLE_OPTION
 from tasray.data.card import data_card
@@ -64,8 +64,9 @@ def teacher_job(exp: Experiment) -> TrainJob:
 
 
 def trial_cost(exp: Experiment) -> Cost:
-    """The cost the experiment's targets are ratios of (`search.cost`), given the latency table."""
-    options = {TABLE_OPTION: experiment_table(exp)}
+    """The cost the experiment's targets are ratios of (`search.cost`); a measured cost gets the
+    latency table (measured first if it is missing)."""
+    options = {TABLE_OPTION: experiment_table(exp)} if exp.search.cost in MEASURED_COSTS else {}
     return create_cost(exp.search.cost, CostSetup(full_spec(exp), exp.storage_path, options))
 
 
