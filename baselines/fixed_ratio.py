@@ -66,7 +66,14 @@ def keep_ratio_for(full: ArchSpec, target: float, cost: Cost, multiple: int = 1,
     for _ in range(steps):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if ratio(mid) < target else (lo, mid)
-    return min((lo, hi), key=lambda k: abs(ratio(k) - target))
+    best = min((lo, hi), key=lambda k: abs(ratio(k) - target))
+    # The widest keep of the same cost: where a cost is flat (a latency table below its narrowest
+    # candidate), pruning further buys nothing under it and would leave layers of a channel or two.
+    floor, lo, hi = ratio(best), best, 1.0
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if ratio(mid) <= floor else (lo, mid)
+    return lo
 
 
 def inner_convs(full: ArchSpec) -> list[int]:

@@ -82,3 +82,25 @@ def test_width_multiple_defaults_to_the_searchs_and_a_coarse_one_is_a_clear_erro
     coarse = ctx.baseline.model_copy(update={"width_multiple": 32, "target_ratio": 0.2})
     with pytest.raises(TasrayError, match="width multiple 32 gives .*lower width_multiple"):
         fixed_ratio(MethodContext(ctx.experiment, ctx.full_spec, ctx.teacher, 90.0, None, FLOPS, coarse))
+
+
+class FlatBelowCost(FlopsCost):
+    """FLOPs, but a layer narrower than 30 % of its width costs what it costs at 30 % (as a latency
+    table clamps widths below its narrowest candidate)."""
+
+    def ratio(self, spec: ArchSpec) -> float:
+        full = spec.unpruned()
+        widths = [max(w, round(0.3 * f)) for w, f in zip(spec.widths, full.widths, strict=True)]
+        clamped = ArchSpec(
+            spec.model, widths, spec.depths, spec.in_channels, spec.input_size, spec.num_classes
+        )
+        return super().ratio(clamped)
+
+
+def test_an_unreachable_target_on_a_flat_cost_prunes_no_further_than_the_cost_can_tell() -> None:
+    full, cost = ArchSpec.full("cifar_resnet20", 10, 3, (32, 32)), FlatBelowCost()
+    floor = cost.ratio(uniform_spec(full, 0.3))
+    keep = keep_ratio_for(full, floor / 2, cost)  # below what any keep ratio gives
+    assert cost.ratio(uniform_spec(full, keep)) == pytest.approx(floor)
+    assert 0.28 <= keep <= 0.32  # not the 1-channel layers of a keep ratio near 0
+    assert keep_ratio_for(full, 0.5, cost) == pytest.approx(keep_ratio_for(full, 0.5, FLOPS), abs=0.01)
