@@ -182,9 +182,10 @@ def _spans_decades(values: pd.Series) -> bool:
 
 
 def plot_sweep(rows: pd.DataFrame, path: Path, title: str) -> Path:
-    """Top-1 and final cost ratio against each hyper-parameter the rows carry (R, λ_cost, |I|):
-    one column of panels per hyper-parameter present, the figure sized to that many columns."""
-    swept = [(name, label) for name, label in SWEPT if rows[name].notna().any()] or [SWEPT[0]]
+    """Top-1 and final cost ratio against each hyper-parameter the rows vary (R, λ_cost, |I|):
+    one column of panels per hyper-parameter with two values or more (else R alone), the figure
+    sized to that many columns."""
+    swept = [(name, label) for name, label in SWEPT if rows[name].nunique() > 1] or [SWEPT[0]]
     figure = Figure(figsize=(PANEL_SIZE[0] * len(swept) + LEGEND_INCHES, 2 * PANEL_SIZE[1]))
     grid = figure.subplots(2, len(swept), squeeze=False)
     ratios = rows["cost_ratio"].fillna(rows["flop_ratio"])  # rows from before costs: FLOPs
@@ -203,8 +204,8 @@ def plot_sweep(rows: pd.DataFrame, path: Path, title: str) -> Path:
                 axes.text(0.5, 0.5, "not swept", ha="center", va="center", transform=axes.transAxes)
             elif name == "lambda_cost" and _spans_decades(present[name]):
                 axes.set_xscale("log")
-            if name == "num_selected":
-                axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if name == "num_selected":  # a few whole numbers: tick each, never 1.89 or 2.13
+                axes.set_xticks(sorted(present[name].unique()))
             axes.margins(0.15)
             axes.set_xlabel(label)
             axes.set_ylabel(metric_label)

@@ -96,3 +96,11 @@ def test_the_sweep_figure_has_a_column_per_hyper_parameter_present(drawn: list[F
     counts = {a.get_xlabel(): len(a.collections[0].get_offsets()) for a in wide.axes[:3]}
     assert counts == {"target R (of the trial's cost)": 2, "λ_cost": 2, "|I|": 2}
     assert np.all(np.isfinite(wide.axes[3].collections[0].get_offsets()))
+    assert list(wide.axes[2].get_xticks()) == [3, 4]  # |I|: its values, whole numbers
+
+
+def test_hyper_parameters_the_sweep_did_not_vary_get_no_panel(drawn: list[Figure]) -> None:
+    same = rows(record("a", "tas", 0.7, 91.0), record("b", "tas", 0.7, 90.0))
+    plots.plot_sweep(same, Path("unused.png"), "t")
+    (figure,) = drawn
+    assert [a.get_xlabel() for a in figure.axes] == ["target R (of the trial's cost)"] * 2
