@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -14,9 +13,10 @@ from rich.table import Table
 
 from tasray.cli import add_overrides_argument
 from tasray.config import Experiment, dataset_geometry, load_experiment
-from tasray.config.geometry import Geometry, train_images
+from tasray.config.geometry import Geometry
 from tasray.costs import COSTS
 from tasray.costs.flops import count_flops
+from tasray.engine.health import search_steps
 from tasray.engine.settings import search_settings
 from tasray.methods import METHODS
 from tasray.models import create_model
@@ -85,15 +85,15 @@ def describe_sampler(exp: Experiment) -> str:
 
 def describe_arch_steps(exp: Experiment) -> str:
     """Architecture steps of one search: one per D_train batch (D_train is half the training set)."""
-    images = train_images(exp.data)
-    if images is None:
+    steps = search_steps(exp)
+    if steps is None:
         return "unknown until the data set is present"
-    search, batch = exp.search, exp.data.batch_size * exp.resources.num_workers
-    per_epoch = math.ceil(images // 2 / batch)
+    search = exp.search
+    about = "about " if exp.data.name == "imagenet" else ""  # its image count is estimated
     return (
-        f"{search.epochs * per_epoch:,} ({plural(search.epochs, 'epoch')} × "
-        f"{plural(per_epoch, 'batch', 'batches')}), "
-        f"Adam lr {search_settings(search).arch.rate(search.epochs * per_epoch):.3g}"
+        f"{about}{steps:,} ({plural(search.epochs, 'epoch')} × "
+        f"{plural(steps // search.epochs, 'batch', 'batches')}), "
+        f"Adam lr {search_settings(search).arch.rate(steps):.3g}"
     )
 
 
