@@ -20,7 +20,7 @@ from rich.console import Console
 from tasray.config import CONFIG_FILE, Experiment, save_resolved, teacher_key
 from tasray.distributed.caches import check_caches
 from tasray.distributed.cluster import ray_session
-from tasray.distributed.device_task import on_device
+from tasray.distributed.device_task import on_device, on_worker
 from tasray.distributed.download import download_once
 from tasray.distributed.progress import ProgressView
 from tasray.distributed.ray_log import ray_log_to_file
@@ -31,7 +31,7 @@ from tasray.distributed.train import RayRunner, ray_storage
 from tasray.distributed.tune_metrics import StageEventFile
 from tasray.engine.health import run_warnings
 from tasray.engine.latency import device_here, read_table, resolve_table
-from tasray.engine.pipeline import Teacher, get_teacher
+from tasray.engine.pipeline import Teacher, get_teacher, load_teacher_checkpoint
 from tasray.io import storage
 from tasray.io.lease import driver_lease
 from tasray.preflight import ClusterTarget, check_inputs, check_run, choose_cluster
@@ -130,7 +130,9 @@ def run_held(
         teacher_runner = RayRunner(
             exp.resources, exp.storage_path, exp.name, teacher_run, callbacks=callbacks, verbose=verbose
         )
-        teacher = cached_teacher or get_teacher(exp, teacher_runner)
+        # A given checkpoint is scored where a stage's worker would run (a GPU node), not here.
+        score_on_worker = partial(on_worker, load_teacher_checkpoint, exp.resources)
+        teacher = cached_teacher or get_teacher(exp, teacher_runner, score_on_worker)
         console.print(f"teacher {exp.model.name}: top-1 {teacher.top1:.2f}%")
         for warning in run_warnings(exp, teacher):
             console.print(f"[yellow]⚠ {warning}[/yellow]", highlight=False, soft_wrap=True)

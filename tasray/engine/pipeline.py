@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -19,7 +20,7 @@ from tasray.costs.latency import TABLE_OPTION
 from tasray.data.card import data_card
 from tasray.engine.jobs import TrainJob, dataset
 from tasray.engine.latency import experiment_table, latency_columns
-from tasray.engine.runner import Runner
+from tasray.engine.runner import Runner, default_device
 from tasray.engine.search_cache import CachedSearches, KeyLock, SearchCache
 from tasray.engine.settings import train_settings
 from tasray.errors import TasrayError
@@ -98,8 +99,10 @@ def trial_model_dir(exp: Experiment, trial_id: str) -> str:
     return storage.join(exp.storage_path, exp.name, TRIALS, trial_id)
 
 
-def load_teacher_checkpoint(exp: Experiment, device: torch.device) -> Teacher:
-    """The user's unpruned state_dict (`teacher.checkpoint`), scored on the test split."""
+def load_teacher_checkpoint(exp: Experiment, device: torch.device | None = None) -> Teacher:
+    """The user's unpruned state_dict (`teacher.checkpoint`), scored on the test split on `device`
+    (default: a GPU where there is one)."""
+    device = device or default_device()
     spec = full_spec(exp)
     model = build_network(spec)
     what = f"teacher.checkpoint ({spec.model})"
@@ -109,14 +112,19 @@ def load_teacher_checkpoint(exp: Experiment, device: torch.device) -> Teacher:
     return Teacher(spec, model.cpu(), scores["top1"], scores["top5"], 0.0, (scores["loss"],))
 
 
-def get_teacher(exp: Experiment, runner: Runner, device: torch.device | None = None) -> Teacher:
-    """The experiment's teacher: from the cache, the user's checkpoint, or trained now (and cached)."""
+def get_teacher(
+    exp: Experiment,
+    runner: Runner,
+    load_checkpoint: Callable[[Experiment], Teacher] = load_teacher_checkpoint,
+) -> Teacher:
+    """The experiment's teacher: from the cache, the user's checkpoint (scored by `load_checkpoint`:
+    here, or on a cluster's worker), or trained by `runner` now (and cached)."""
     cache, key = TeacherCache(exp.storage_path), teacher_key(exp)
     cached = cache.load(key)
     if cached is not None:
         return cached
     if exp.teacher.checkpoint is not None:
-        teacher = load_teacher_checkpoint(exp, device or torch.device("cpu"))
+        teacher = load_checkpoint(exp)
     else:
         result = runner.run(teacher_job(exp))
         losses = tuple(epoch["loss"] for epoch in result.history)

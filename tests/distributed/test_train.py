@@ -1,6 +1,7 @@
 """`RayRunner` on a real two-node Ray cluster: DDP across nodes, a killed worker resuming, and a
 whole trial in one worker group that resumes its current stage and skips its finished ones."""
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,19 @@ from ray.cluster_utils import Cluster
 from worker_hooks import DieOnceAfter, WorkerProbe
 
 from tasray.config import load_experiment
+from tasray.distributed.device_task import on_worker
 from tasray.distributed.flows import TrialFlow
 from tasray.distributed.train import POLL_INTERVAL, RayRunner
 from tasray.distributed.worker import state_file
 from tasray.engine.jobs import SEARCH_WORKER_ENV, SearchJob
-from tasray.engine.pipeline import Teacher, TrialPlan, full_spec, teacher_job
+from tasray.engine.pipeline import (
+    Teacher,
+    TrialPlan,
+    full_spec,
+    get_teacher,
+    load_teacher_checkpoint,
+    teacher_job,
+)
 from tasray.engine.runner import LocalRunner
 from tasray.models.factory import build_network
 from tasray.stages.base import load_state
@@ -99,6 +108,26 @@ def test_a_trial_runs_in_one_group_and_resumes_its_current_stage(two_nodes, tmp_
     record = result.return_value
     assert record.trial_id == "tas-000" and len(record.search_history) == 2
     assert 0 < record.flop_ratio < 1
+
+
+class NoTraining:
+    def run(self, job):
+        raise AssertionError(f"{job.name} was trained: a checkpoint was given")
+
+
+def test_a_teacher_checkpoint_is_scored_in_a_task_that_holds_a_workers_resources(two_nodes, tmp_path):
+    checkpoint = tmp_path / "teacher.pt"
+    overrides = [f"storage_path={tmp_path}", f"teacher.checkpoint={checkpoint}", "teacher.epochs=0"]
+    exp = load_experiment(QUICKSTART, overrides)
+    torch.manual_seed(0)
+    torch.save(build_network(full_spec(exp)).state_dict(), checkpoint)
+    # What the driver passes: a Ray task with one worker's CPUs (and GPU), not the driver's CPU.
+    held = on_worker(lambda: ray.get_runtime_context().get_assigned_resources(), exp.resources)
+    assert held == {"CPU": exp.resources.cpus_per_worker}
+    teacher = get_teacher(exp, NoTraining(), partial(on_worker, load_teacher_checkpoint, exp.resources))
+    here = load_teacher_checkpoint(exp, torch.device("cpu"))
+    assert (teacher.top1, teacher.top5, teacher.losses) == (here.top1, here.top5, here.losses)
+    assert all(torch.equal(v, here.model.state_dict()[k]) for k, v in teacher.model.state_dict().items())
 
 
 def uninterrupted_weights(job, tmp_path: Path) -> dict:
