@@ -9,6 +9,7 @@ Ray is always shut down on the way out, Ctrl-C included.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from tasray.config import ResourcesConfig
 from tasray.errors import TasrayError
 from tasray.plural import plural
 from tasray.preflight.checkpoint import first_line
-from tasray.preflight.cluster import ClusterTarget, check_resources
+from tasray.preflight.cluster import ClusterTarget, check_resources, check_worker_fits_a_node
+
+NO_PREEMPTION_WATCHER = ("RAY_TRAIN_ENABLE_PREEMPTION_WATCHER", "0")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ def ray_session(
     if ray.is_initialized():
         yield None
         return
+    if target.is_local:
+        # Ray Train's preemption watcher polls for cloud spot-node notices: none come to a machine
+        # that runs its own instance, and it costs a process per TorchTrainer. The instance's
+        # processes inherit this environment; a value set by the user wins.
+        os.environ.setdefault(*NO_PREEMPTION_WATCHER)
     try:
         context = ray.init(
             address="local" if target.is_local else target.address,
@@ -78,16 +86,18 @@ def ray_session(
         raise TasrayError(f"could not {what} ({target.source}): {first_line(err)}") from None
     try:
         totals = ray.cluster_resources()
+        nodes = [node.get("Resources", {}) for node in ray.nodes() if node.get("Alive")]
         shortfall = None
         if resources is not None and not target.is_local:
             try:
                 check_resources(resources, totals.get("CPU", 0.0), totals.get("GPU", 0.0), "it")
+                check_worker_fits_a_node(resources, nodes)
             except TasrayError as err:
                 shortfall = str(err)
         info = ClusterInfo(
             address=context.address_info.get("gcs_address") or str(target.address),
             started=target.is_local,
-            nodes=sum(1 for node in ray.nodes() if node.get("Alive")),
+            nodes=len(nodes),
             cpus=totals.get("CPU", 0.0),
             gpus=totals.get("GPU", 0.0),
             dashboard=context.dashboard_url or None,

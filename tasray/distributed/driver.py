@@ -116,7 +116,8 @@ def run_held(
             if cluster.shortfall:
                 console.print(
                     f"[yellow]⚠ the cluster cannot hold a stage today ({cluster.shortfall}); "
-                    "the run waits for it to grow (an autoscaler), Ctrl-C stops it[/yellow]"
+                    "the run waits for it to grow (an autoscaler), Ctrl-C stops it[/yellow]",
+                    soft_wrap=True,  # one line in a log file too
                 )
             if cluster.dashboard:
                 console.print(f"Ray dashboard: http://{cluster.dashboard}")

@@ -169,6 +169,22 @@ def check_resources(resources: ResourcesConfig, cpus: float, gpus: float, where:
         )
 
 
+def check_worker_fits_a_node(resources: ResourcesConfig, nodes: list[dict[str, float]]) -> None:
+    """One worker's CPUs (and GPUs) must fit on one node of `nodes` (each node's resources), or
+    Ray would wait for such a node forever; the cluster's totals alone do not say so."""
+    wanted = {"CPU": resources.cpus_per_worker}
+    if resources.use_gpu:
+        wanted["GPU"] = resources.gpus_per_worker
+    for name, amount in wanted.items():
+        largest = max((node.get(name, 0.0) for node in nodes), default=0.0)
+        if amount > largest:
+            field = "cpus_per_worker" if name == "CPU" else "gpus_per_worker"
+            raise TasrayError(
+                f"resources.{field} = {amount:g}: one worker needs {plural(amount, name)} on one node, "
+                f"but the largest node has {largest:g}; lower {field} or add a larger node"
+            )
+
+
 def check_local_resources(resources: ResourcesConfig, target: ClusterTarget) -> None:
     """For a new local instance: this machine's CPUs and CUDA devices (remote: after connecting)."""
     if target.is_local:

@@ -93,6 +93,27 @@ def test_the_quickstart_runs_on_two_token_auth_nodes_and_a_tokenless_driver_is_t
         assert "refused this driver: it uses Ray token authentication" in refused.stderr
         assert "RAY_AUTH_MODE=token" in refused.stderr and not store.exists()
 
+        # A stage that today's cluster cannot hold (2 CPUs per worker, 1 per node): a warning, and
+        # the run waits for an autoscaler instead of refusing; Ctrl-C then stops it.
+        too_big = [*command, "--set", "resources.cpus_per_worker=2", "--set", f"storage_path={tmp_path}/w"]
+        waiting = subprocess.Popen(
+            too_big,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        warning = ""
+        for warning in waiting.stdout:
+            if "cannot hold a stage today" in warning:
+                break
+        waiting.send_signal(signal.SIGINT)
+        out, err = waiting.communicate(timeout=120)
+        assert "the run waits for it to grow" in warning, out + err[-2000:]
+        assert waiting.returncode == 130, err[-2000:]
+
         # With the token, as the README's recipe says: the quickstart on both nodes.
         done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=1200)
         assert done.returncode == 0, done.stderr[-3000:]

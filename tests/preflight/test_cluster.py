@@ -6,7 +6,7 @@ import pytest
 
 from tasray.config import ResourcesConfig
 from tasray.errors import TasrayError
-from tasray.preflight.cluster import check_resources, choose_cluster, host_port
+from tasray.preflight.cluster import check_resources, check_worker_fits_a_node, choose_cluster, host_port
 
 
 @pytest.fixture
@@ -56,3 +56,13 @@ def test_resources_must_fit() -> None:
         check_resources(gpu, cpus=4, gpus=1, where="x")
     with pytest.raises(TasrayError, match="need 3 CPU"):
         check_resources(ResourcesConfig(num_workers=3), cpus=2, gpus=0, where="x")
+
+
+def test_one_worker_must_fit_on_one_node() -> None:
+    two_small_nodes = [{"CPU": 1.0}, {"CPU": 1.0}]
+    check_worker_fits_a_node(ResourcesConfig(num_workers=2), two_small_nodes)
+    with pytest.raises(TasrayError, match="one worker needs 2 CPUs on one node, but the largest node has 1"):
+        check_worker_fits_a_node(ResourcesConfig(cpus_per_worker=2), two_small_nodes)
+    with pytest.raises(TasrayError, match=r"resources.gpus_per_worker = 1: .* the largest node has 0"):
+        check_worker_fits_a_node(ResourcesConfig(use_gpu=True), [{"CPU": 8.0}, {"CPU": 4.0, "GPU": 0.0}])
+    check_worker_fits_a_node(ResourcesConfig(use_gpu=True), [{"CPU": 8.0}, {"CPU": 4.0, "GPU": 1.0}])
