@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from tasray.data.digits_cache import digits_arrays
 from tasray.data.splits import DataSplits
 from tasray.data.tensor_dataset import TensorImageDataset
 from tasray.data.transforms import ShiftFlipPolicy, augmentation, channel_stats, normalization
@@ -21,21 +22,12 @@ def load_digits(root: str | None = None, download: bool = False, augment: bool =
     """1,437 training and 360 test images (1×8×8), stratified 80/20, normalised by train stats.
 
     `root` and `download` are accepted for a uniform loader signature and ignored: the data ships
-    with scikit-learn.
+    with scikit-learn (read through a per-user cache, `tasray.data.digits_cache`).
     """
-    # imported here: scikit-learn adds seconds to every Ray worker that never loads digits
-    from sklearn.datasets import load_digits as sklearn_digits
-    from sklearn.model_selection import train_test_split
-
-    bunch = sklearn_digits()
-    train_index, test_index = train_test_split(
-        range(len(bunch.target)),
-        test_size=TEST_FRACTION,
-        random_state=SPLIT_SEED,
-        stratify=bunch.target,
-    )
-    images = torch.as_tensor(bunch.images, dtype=torch.uint8).unsqueeze(1)  # levels 0..16
-    labels = torch.as_tensor(bunch.target)
+    arrays = digits_arrays(TEST_FRACTION, SPLIT_SEED)
+    images = torch.from_numpy(arrays["images"]).unsqueeze(1)  # levels 0..16
+    labels = torch.from_numpy(arrays["labels"])
+    train_index, test_index = torch.from_numpy(arrays["train_index"]), torch.from_numpy(arrays["test_index"])
     train_images, test_images = images[train_index].contiguous(), images[test_index].contiguous()
     stats = channel_stats(train_images)
     normalize = normalization(stats)
@@ -46,9 +38,9 @@ def load_digits(root: str | None = None, download: bool = False, augment: bool =
         train=train,
         train_eval=train.unaugmented(),
         test=TensorImageDataset(test_images, labels[test_index], normalize),
-        num_classes=len(bunch.target_names),
+        num_classes=len(arrays["class_names"]),
         in_channels=1,
         input_size=INPUT_SIZE,
-        class_names=tuple(str(name) for name in bunch.target_names),
+        class_names=tuple(str(name) for name in arrays["class_names"]),
         normalization=stats,
     )
