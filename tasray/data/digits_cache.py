@@ -29,7 +29,11 @@ def cache_folder() -> Path:
 def digits_arrays(test_fraction: float, split_seed: int) -> dict[str, np.ndarray]:
     """The 1,797 images (uint8 levels 0..16, N×8×8), labels, class names and the stratified
     train/test indices scikit-learn's `train_test_split` gives for `test_fraction` and `split_seed`."""
-    path = cache_folder() / f"digits-sklearn-{version('scikit-learn')}-{test_fraction}-{split_seed}.npz"
+    name = f"digits-sklearn-{version('scikit-learn')}-{test_fraction}-{split_seed}.npz"
+    try:
+        path = cache_folder() / name
+    except RuntimeError:  # no home folder to cache in
+        return _split_with_sklearn(test_fraction, split_seed)
     cached = _read(path)
     if cached is not None:
         return cached
