@@ -176,10 +176,20 @@ def read_only(folder: Path) -> Iterator[None]:
     """`folder` read-only for every process: a read-only bind mount as root (root ignores modes),
     else its folders' write bits cleared."""
     if os.geteuid() == 0:
-        if subprocess.run(["mount", "--bind", folder, folder], capture_output=True).returncode:
-            pytest.skip("root without mount rights: cannot make a folder read-only")
+        # One step: a bind mount made read-only at once. A file the run opens for writing through
+        # a half-made (still writable) bind fails it as "busy": undo that bind and try again.
+        bind_read_only = ["mount", "--bind", "-o", "ro", folder, folder]
+        for _ in range(100):
+            done = subprocess.run(bind_read_only, capture_output=True, text=True)
+            if done.returncode == 0 or "busy" not in done.stderr:
+                break
+            subprocess.run(["umount", "-l", folder], capture_output=True)
+            time.sleep(0.05)
+        if "busy" in done.stderr:
+            pytest.fail(f"the store stayed busy: {done.stderr.strip()}")
+        if done.returncode:
+            pytest.skip(f"root cannot make a folder read-only here: {done.stderr.strip()}")
         try:
-            subprocess.run(["mount", "-o", "remount,ro,bind", folder, folder], check=True)
             yield
         finally:
             subprocess.run(["umount", "-l", folder], check=True)
