@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import ray
+from quickstart_overrides import SMALLEST_QUICKSTART
 
 from tasray.cli import main
 from tasray.config import load_experiment, teacher_key
@@ -66,14 +67,7 @@ def test_dry_run_can_skip_the_data_check_like_validate(tmp_path, capsys):
     assert "imagenet: 3×224×224, 1000 classes" in capsys.readouterr().out and not ray.is_initialized()
 
 
-SMALLEST = [
-    "teacher.epochs=1",
-    "search.epochs=1",
-    "retrain.epochs=1",
-    "sweep.num_samples=2",
-    "baselines.1.num_candidates=1",
-    "sweep.max_concurrent=2",
-]
+SMALLEST = [*SMALLEST_QUICKSTART, "sweep.max_concurrent=2"]
 EXPECTED_TRIALS = ["fixed_ratio-0-kd", "random_search-1-kd", "tas-000", "tas-001"]
 
 

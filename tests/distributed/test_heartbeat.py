@@ -1,18 +1,12 @@
 """Heartbeat lines for a log file: bounded rate, epoch k/n, elapsed and ETA."""
 
+from clocks import Clock
+
 from tasray.distributed.heartbeat import Heartbeat, duration
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_heartbeats_come_at_most_every_so_often_with_elapsed_and_eta():
-    clock = Clock()
+    clock = Clock(100.0)
     beat = Heartbeat(every=30.0, clock=clock)
     assert beat.line("tas-000 · search", 1, 8) is None  # the first event starts the clock
     clock.now += 20.0
@@ -29,7 +23,7 @@ def test_heartbeats_come_at_most_every_so_often_with_elapsed_and_eta():
 
 
 def test_a_stage_resumed_late_estimates_from_the_epochs_run_here():
-    clock = Clock()
+    clock = Clock(100.0)
     beat = Heartbeat(every=1.0, clock=clock)
     assert beat.line("s", 6, 10) is None  # six epochs done in an earlier run
     clock.now += 3600.0

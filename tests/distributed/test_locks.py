@@ -5,16 +5,9 @@ import time
 
 import pytest
 import ray
+from clocks import Clock
 
 from tasray.distributed.locks import KeyTable, RayKeyLock
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_held_key_waits_for_its_holder_unless_the_holder_stopped_renewing():

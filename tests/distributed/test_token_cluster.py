@@ -16,19 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
+from quickstart_overrides import SMALLEST_QUICKSTART
 
 from tasray.results import read_results
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "experiments" / "quickstart.yaml"
-SMALLEST = [
-    "teacher.epochs=1",
-    "search.epochs=1",
-    "retrain.epochs=1",
-    "sweep.num_samples=2",
-    "baselines.1.num_candidates=1",
-    "sweep.max_concurrent=1",
-]
+SMALLEST = [*SMALLEST_QUICKSTART, "sweep.max_concurrent=1"]
 
 
 def free_port() -> int:
