@@ -27,8 +27,7 @@ from tasray.distributed.ray_log import ray_log_to_file
 from tasray.distributed.resume import found_finished
 from tasray.distributed.store_check import store_failure
 from tasray.distributed.sweep import run_sweep
-from tasray.distributed.train import RayRunner, ray_storage
-from tasray.distributed.tune_metrics import StageEventFile
+from tasray.distributed.train import RayRunner
 from tasray.engine.health import run_warnings
 from tasray.engine.latency import device_here, read_table, resolve_table
 from tasray.engine.pipeline import Teacher, get_teacher, load_teacher_checkpoint
@@ -124,12 +123,8 @@ def run_held(
         if ray_log:
             console.print(f"Ray's own messages: {ray_log} (--verbose shows them)")
         teacher_run = f"teacher-{teacher_key(exp)[:8]}"
-        callbacks = [view.callback("teacher")]
-        if "://" not in exp.storage_path:  # TensorBoard files are written with local file I/O
-            curves = storage.join(ray_storage(exp.storage_path, exp.name), f"{teacher_run}-tensorboard")
-            callbacks.append(StageEventFile(curves))
         teacher_runner = RayRunner(
-            exp.resources, exp.storage_path, exp.name, teacher_run, callbacks=callbacks, verbose=verbose
+            exp.resources, exp.storage_path, exp.name, teacher_run, [view.callback("teacher")], verbose
         )
         # A given checkpoint is scored where a stage's worker would run (a GPU node), not here.
         score_on_worker = partial(on_worker, load_teacher_checkpoint, exp.resources)

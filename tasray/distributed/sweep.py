@@ -5,9 +5,8 @@ then retraining) in one TorchTrainer named after the trial id and its trial key.
 already in the results store with the same trial key reports that row instead of training again,
 which makes re-running a killed or enlarged sweep safe: finished work is never repeated, and a
 restarted trial skips its finished stages and resumes the current one from its last checkpoint; a
-finished trial's checkpoints are deleted (its row and model stay). Every stage's epoch reports reach
-Tune through `StageMetrics` (TensorBoard curves per stage); the last result of a trial is its
-top-1 and cost ratio, which the sampler receives.
+finished trial's checkpoints are deleted (its row, model and TensorBoard curves stay). A trial
+reports to Tune once, at its end: its top-1 and cost ratio, which the sampler receives.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from tasray.distributed.locks import RayKeyLock
 from tasray.distributed.progress import EpochEvents
 from tasray.distributed.searcher import PlannedSearcher
 from tasray.distributed.train import RayRunner, ray_storage
-from tasray.distributed.tune_metrics import StageMetrics
 from tasray.engine.pipeline import Teacher, TrialPlan
 from tasray.results import ResultsStore
 
@@ -83,7 +81,7 @@ def sweep_trial(
         exp.storage_path,
         exp.name,
         f"{plan.trial_id}-{plan_key(plan)[:8]}",
-        callbacks=[EpochEvents(events, plan.trial_id), StageMetrics()],
+        callbacks=[EpochEvents(events, plan.trial_id)],
         verbose=verbose,
     )
     row = finished_row(store, plan)

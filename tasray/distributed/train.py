@@ -25,6 +25,7 @@ from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig,
 from ray.train.torch import TorchConfig, TorchTrainer
 
 from tasray.config import ResourcesConfig
+from tasray.distributed.curves import StageEventFile
 from tasray.distributed.flows import OneJob
 from tasray.distributed.worker import Flow, WorkerHook, train_loop_per_worker
 from tasray.engine.runner import Job
@@ -42,17 +43,27 @@ def ray_storage(storage_path: str, experiment: str) -> str:
     return posixpath.join(root, RAY_DIR, experiment)
 
 
-class CallerInterruptedTrainer(TorchTrainer):
-    """A TorchTrainer whose `fit()` leaves Ctrl-C to its caller.
+class StageTrainer(TorchTrainer):
+    """Ray Train's TorchTrainer, less two things tasray's runs do not use.
 
-    On the main thread, Ray Train's `fit()` installs a SIGINT handler that aborts the run and exits
-    the process with status 0. Without it Ctrl-C raises KeyboardInterrupt out of `fit()`, like any
-    blocking Ray call, so `tasray run` prints one line, shuts Ray down and exits with 130; a re-run
-    resumes from the last checkpoint.
+    - Ray Train's Ctrl-C handler. On the main thread, `fit()` installs a SIGINT handler that aborts
+      the run and exits the process with status 0. Without it Ctrl-C raises KeyboardInterrupt out
+      of `fit()`, like any blocking Ray call, so `tasray run` prints one line, shuts Ray down and
+      exits with 130; a re-run resumes from the last checkpoint.
+    - The Ray Datasets callback. Stages load their own data, and the callback starts an idle
+      `DatasetManager` actor per run even without datasets: a process that imports Ray Train (about
+      2 s of CPU) and does nothing.
+
+    Both are Ray Train's own hooks (train/v2). The callback is matched by its name: should a Ray
+    release rename it, it is kept, which costs time and changes nothing else.
     """
 
-    def _register_sigint_handler(self, controller) -> None:  # Ray Train's hook (train/v2)
+    def _register_sigint_handler(self, controller) -> None:
         return None
+
+    def _create_default_callbacks(self) -> list:
+        callbacks = super()._create_default_callbacks()
+        return [callback for callback in callbacks if type(callback).__name__ != "DatasetsCallback"]
 
 
 class RayRunner:
@@ -80,7 +91,8 @@ class RayRunner:
     ) -> None:
         self.resources, self.prefix, self.verbose = resources, prefix, verbose
         self.storage = ray_storage(storage_path, experiment)
-        self.callbacks = callbacks or []
+        self.curves = storage.join(self.storage, f"{prefix}-tensorboard")  # kept after `discard`
+        self.callbacks = [*(callbacks or []), StageEventFile(self.curves)]
         self.worker_hooks = list(worker_hooks)
 
     def run_name(self, job: Job) -> str:
@@ -114,7 +126,7 @@ class RayRunner:
         env = {key: os.environ.get(key, value) for key, value in flow.worker_env.items()}
         per_worker = {"CPU": r.cpus_per_worker, **({"GPU": r.gpus_per_worker} if r.use_gpu else {})}
         config = {"flow": flow, "hooks": self.worker_hooks, "run_folder": storage.join(self.storage, name)}
-        trainer = CallerInterruptedTrainer(
+        trainer = StageTrainer(
             train_loop_per_worker,
             train_loop_config=config,
             torch_config=TorchConfig(backend="nccl" if r.use_gpu else "gloo"),

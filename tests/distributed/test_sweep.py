@@ -64,18 +64,21 @@ def test_a_sweep_has_per_epoch_curves_and_grows_without_retraining(local_ray, tm
     # Unset, max_concurrent is what the cluster holds: 2 CPUs, 1 worker of 1 CPU per trial.
     assert tuner_settings(sweep)["_tune_config"].max_concurrent_trials == 2
 
-    # 1. One point per epoch of every stage, tagged by stage; the trial's last result is its score.
-    trial_curves = curves(sweep)
+    # 1. One point per epoch of every stage, tagged by stage; the trial's last result, in Tune's
+    # own folder, is its score.
+    trial_curves = curves(next(ray_runs.glob("tas-000-*-tensorboard")))
     (flop_ratio,) = trial_curves["search/flop_ratio"]
     assert len(flop_ratio) == SEARCH_EPOCHS and len({p.step for p in flop_ratio}) == SEARCH_EPOCHS
     for tag in ("search/expected_flops", "search/discrepancy", "search/tau", "search/val_top1"):
         assert len(trial_curves[tag][0]) == SEARCH_EPOCHS, tag
     assert [len(trial_curves[tag][0]) for tag in ("retrain/top1", "retrain/loss")] == [2, 2]
     row = read_results(rows).to_pylist()[0]
-    assert trial_curves["top1"][0][-1].value == pytest.approx(row["top1"])
+    assert curves(sweep)["top1"][0][-1].value == pytest.approx(row["top1"])
     teacher_curves = curves(next(ray_runs.glob("teacher-*-tensorboard")))
-    # The teacher's cache and the trial's row and model are what is kept: no Ray Train run is left.
-    assert sorted(p.name.split("-")[0] for p in ray_runs.iterdir()) == ["points", "sweep", "teacher"]
+    # The teacher's cache, the trial's row and model, and the curves are what is kept: no Ray Train
+    # run is left.
+    kinds = sorted(p.name.split("-")[0] + ("/curves" * p.name.endswith("-tensorboard")) for p in ray_runs.iterdir())
+    assert kinds == ["points", "sweep", "tas/curves", "teacher/curves"]
     assert [len(teacher_curves[tag][0]) for tag in ("teacher/loss", "teacher/top1")] == [2, 2]
 
     # 2. pandas, pyarrow and duckdb read the rows from the store's root.
@@ -94,7 +97,7 @@ def test_a_sweep_has_per_epoch_curves_and_grows_without_retraining(local_ray, tm
     table = read_results(rows)
     assert table.column("trial_id").to_pylist() == ["tas-000", "tas-001"]
     new_runs = {p.name for p in ray_runs.iterdir()} - stage_runs
-    assert [name.split("-")[0] for name in new_runs] == ["sweep"]
+    assert sorted(name.split("-")[0] for name in new_runs) == ["sweep", "tas"]  # and tas-001's curves
     (grown,) = set(ray_runs.glob("sweep-*")) - {sweep}
     settings = tuner_settings(grown)
     assert settings["_tune_config"].max_concurrent_trials == 1
