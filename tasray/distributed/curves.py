@@ -9,6 +9,7 @@ every few hundred milliseconds for the trial's whole life), for what one small f
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from tensorboardX import SummaryWriter
 from tasray.io import storage
 
 NOT_CURVES = {"epoch", "epochs", "start_epoch"}
+logger = logging.getLogger(__name__)
 
 
 def stage_scalars(metrics: dict[str, Any]) -> dict[str, float]:
@@ -38,7 +40,9 @@ class StageEventFile(UserCallback):
     Each report gets an event file of its own, named by its stage and epoch, written whole and
     closed at once: the callback holds no open file between reports, a store reached through a URI
     takes it like any other file, and an epoch reported again (a resumed stage redoing it) replaces
-    its point instead of adding a second one.
+    its point instead of adding a second one. A file that cannot be written (a full store, one gone
+    read-only) is skipped with a warning in the controller's log: the curves are a view of the
+    run, and the checkpoints that matter fail on their own.
     """
 
     def __init__(self, logdir: str) -> None:
@@ -53,4 +57,7 @@ class StageEventFile(UserCallback):
                     writer.add_scalar(tag, value, epoch)
             (written,) = Path(folder).iterdir()
             name = f"events.out.tfevents.{stage}.{epoch:05d}"  # TensorBoard reads names with "tfevents"
-            storage.write_bytes(storage.join(self.logdir, name), written.read_bytes())
+            try:
+                storage.write_bytes(storage.join(self.logdir, name), written.read_bytes())
+            except OSError as err:
+                logger.warning("%s epoch %d's curves not written to %s: %s", stage, epoch, self.logdir, err)

@@ -43,3 +43,11 @@ def test_event_files_reach_a_store_given_as_a_uri(tmp_path):
     (written,) = (tmp_path / "curves").iterdir()
     assert written.name == "events.out.tfevents.teacher.00000"
     assert EventAccumulator(str(tmp_path / "curves")).Reload().Scalars("teacher/top1")[0].value == 50.0
+
+
+def test_a_folder_that_cannot_be_written_skips_the_curves_not_the_run(tmp_path, caplog):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    report(str(blocked / "curves"), "retrain", 2)  # must not raise: training goes on
+    assert blocked.read_text() == "not a folder"
+    assert "retrain epoch 2's curves not written" in caplog.text
