@@ -67,7 +67,8 @@ class StageTrainer(TorchTrainer):
 
 
 class RayRunner:
-    """Runs jobs and flows as TorchTrainers under `<storage>/_ray/<experiment>`.
+    """Runs jobs and flows as TorchTrainers under `<storage>/_ray/<experiment>`; their per-epoch
+    TensorBoard curves go to `<storage>/_ray/<experiment>/<prefix>-tensorboard`.
 
     Args:
         resources: workers per group, GPUs, CPUs per worker and restarts on failure.
@@ -91,8 +92,8 @@ class RayRunner:
     ) -> None:
         self.resources, self.prefix, self.verbose = resources, prefix, verbose
         self.storage = ray_storage(storage_path, experiment)
-        self.curves = storage.join(self.storage, f"{prefix}-tensorboard")  # kept after `discard`
-        self.callbacks = [*(callbacks or []), StageEventFile(self.curves)]
+        curves = storage.join(self.storage, f"{prefix}-tensorboard")  # a sibling: kept by `discard`
+        self.callbacks = [*(callbacks or []), StageEventFile(curves)]
         self.worker_hooks = list(worker_hooks)
 
     def run_name(self, job: Job) -> str:
