@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,13 @@ class StageEventFile(UserCallback):
     """Ray Train callback: each epoch report as TensorBoard scalars in `logdir`, a local folder or a
     storage URI.
 
-    Each report gets an event file of its own, named by its stage and epoch, written whole and
-    closed at once: the callback holds no open file between reports, a store reached through a URI
-    takes it like any other file, and an epoch reported again (a resumed stage redoing it) replaces
-    its point instead of adding a second one. A file that cannot be written (a full store, one gone
-    read-only) is skipped with a warning in the controller's log: the curves are a view of the
-    run, and the checkpoints that matter fail on their own.
+    Each report gets an event file of its own, written whole and closed at once: the callback
+    holds no open file between reports, and a store reached through a URI takes it like any other
+    file. Files are named by the time of their report, then stage and epoch: TensorBoard reads a
+    folder's event files in name order and, while it runs, skips a new file named before one it has
+    read. A file that cannot be written (a full store, one gone read-only) is skipped with a warning
+    in the controller's log: the curves are a view of the run, and the checkpoints that matter fail
+    on their own.
     """
 
     def __init__(self, logdir: str) -> None:
@@ -56,7 +58,7 @@ class StageEventFile(UserCallback):
                 for tag, value in stage_scalars(report).items():
                     writer.add_scalar(tag, value, epoch)
             (written,) = Path(folder).iterdir()
-            name = f"events.out.tfevents.{stage}.{epoch:05d}"  # TensorBoard reads names with "tfevents"
+            name = f"events.out.tfevents.{time.time_ns()}.{stage}.{epoch:05d}"  # "tfevents": TensorBoard's
             try:
                 storage.write_bytes(storage.join(self.logdir, name), written.read_bytes())
             except OSError as err:

@@ -31,18 +31,13 @@ def test_one_point_per_epoch_of_every_stage_in_one_folder(tmp_path):
     assert len(curves.Scalars("search/loss")) == 3
 
 
-def test_an_epoch_reported_again_replaces_its_point(tmp_path):
-    for epoch in (0, 1, 1):  # a resumed stage redoes epoch 1
+def test_a_running_tensorboard_reads_the_next_stage_too(tmp_path):
+    live = EventAccumulator(str(tmp_path))  # reads new files named after the last one it read
+    for epoch in range(3):
         report(str(tmp_path), "search", epoch)
-    curves = EventAccumulator(str(tmp_path)).Reload()
-    assert [s.step for s in curves.Scalars("search/top1")] == [0, 1]
-
-
-def test_event_files_reach_a_store_given_as_a_uri(tmp_path):
-    report(f"file://{tmp_path}/curves", "teacher", 0)
-    (written,) = (tmp_path / "curves").iterdir()
-    assert written.name == "events.out.tfevents.teacher.00000"
-    assert EventAccumulator(str(tmp_path / "curves")).Reload().Scalars("teacher/top1")[0].value == 50.0
+    live.Reload()
+    report(str(tmp_path), "retrain", 0)  # a stage named before "search"
+    assert "retrain/top1" in live.Reload().Tags()["scalars"]
 
 
 def test_a_folder_that_cannot_be_written_skips_the_curves_not_the_run(tmp_path, caplog):
