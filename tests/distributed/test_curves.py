@@ -40,6 +40,13 @@ def test_a_running_tensorboard_reads_the_next_stage_too(tmp_path):
     assert "retrain/top1" in live.Reload().Tags()["scalars"]
 
 
+def test_event_files_reach_a_store_given_as_a_uri(tmp_path):
+    report(f"file://{tmp_path}/curves", "teacher", 0)
+    (written,) = (tmp_path / "curves").iterdir()
+    assert written.name.startswith("events.out.tfevents.") and written.name.endswith(".teacher.00000")
+    assert EventAccumulator(str(tmp_path / "curves")).Reload().Scalars("teacher/top1")[0].value == 50.0
+
+
 def test_a_folder_that_cannot_be_written_skips_the_curves_not_the_run(tmp_path, caplog):
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
