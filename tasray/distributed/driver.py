@@ -33,6 +33,7 @@ from tasray.engine.latency import device_here, read_table, resolve_table
 from tasray.engine.pipeline import Teacher, get_teacher, load_teacher_checkpoint
 from tasray.io import storage
 from tasray.io.lease import driver_lease
+from tasray.plural import plural
 from tasray.preflight import ClusterTarget, check_inputs, check_run, choose_cluster
 
 
@@ -49,10 +50,6 @@ class ExperimentRun:
     results: str
     teacher_top1: float
     failed: int
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def run_experiment(
